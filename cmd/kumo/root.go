@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"kumo/internal/cloud"
+	"kumo/internal/identity"
+	"kumo/internal/platform/config"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "kumo",
+		Short: "kumo is an OpenStack-compatible cloud in one binary",
+		Long: `kumo speaks the OpenStack APIs (today: Identity v3, as Keystone) so the
+openstack CLI, the SDKs, Terraform and Tempest work against it unchanged.
+Start an all-in-one cloud with "kumo up".`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(upCmd(), versionCmd(), adminCmd())
+	return root
+}
+
+// commonFlags are the flags every command that opens the data dir shares.
+type commonFlags struct {
+	configFile string
+	dataDir    string
+}
+
+func (f *commonFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.configFile, "config", "", "YAML configuration file (optional)")
+	cmd.Flags().StringVar(&f.dataDir, "data-dir", "./kumo-data", "directory that holds all of kumo's state (env KUMO_DATA_DIR)")
+}
+
+func (f *commonFlags) load(cmd *cobra.Command) (config.Config, error) {
+	cfg, err := config.Load(f.configFile)
+	if err != nil {
+		return cfg, err
+	}
+	if cmd.Flags().Changed("data-dir") {
+		cfg.DataDir = f.dataDir
+	}
+	return cfg, nil
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+func upCmd() *cobra.Command {
+	var cf commonFlags
+	var listen, adminPassword, logLevel string
+	var portOffset int
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Start an all-in-one cloud in the foreground",
+		Long: `Start every kumo service in this process on the standard OpenStack ports
+(identity 5000), plus --port-offset. The first start creates the data
+directory, the admin user, the admin and service projects, the roles
+admin > member > reader, the region RegionOne and the service catalog, and
+writes DIR/openrc and DIR/clouds.yaml (cloud "kumo"). Later starts keep all
+data. When every service answers, a line "kumo ready: ..." is printed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := cf.load(cmd)
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("listen") {
+				cfg.Listen = listen
+			}
+			if cmd.Flags().Changed("port-offset") {
+				cfg.PortOffset = portOffset
+			}
+			if cmd.Flags().Changed("admin-password") {
+				cfg.AdminPassword = adminPassword
+			}
+			if cmd.Flags().Changed("log-level") {
+				cfg.LogLevel = logLevel
+			}
+			log := newLogger(cfg.LogLevel)
+			slog.SetDefault(log)
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			c, err := cloud.Start(ctx, cfg, log)
+			if err != nil {
+				return err
+			}
+			return c.Serve(ctx, func() {
+				fmt.Printf("kumo ready: identity %s (credentials: %s/openrc, OS_CLOUD=kumo with %s/clouds.yaml)\n",
+					c.IdentityURL, cfg.DataDir, cfg.DataDir)
+			})
+		},
+	}
+	cf.register(cmd)
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1", "address every API listens on (env KUMO_LISTEN)")
+	cmd.Flags().IntVar(&portOffset, "port-offset", 0, "added to every standard port, e.g. 10000 puts identity on 15000 (env KUMO_PORT_OFFSET)")
+	cmd.Flags().StringVar(&adminPassword, "admin-password", "", "admin password (default: generated once and kept in DIR/admin-password) (env KUMO_ADMIN_PASSWORD)")
+	cmd.Flags().StringVar(&logLevel, "log-level", "info", "debug, info, warn or error (env KUMO_LOG_LEVEL)")
+	return cmd
+}
+
+func versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print kumo's version",
+		Args:  cobra.NoArgs,
+		Run: func(*cobra.Command, []string) {
+			v := version
+			if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" {
+				for _, s := range bi.Settings {
+					if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+						v = "dev-" + s.Value[:12]
+					}
+				}
+			}
+			fmt.Printf("kumo %s (identity %s)\n", v, strings.TrimPrefix(identity.APIVersion, "v"))
+		},
+	}
+}

@@ -1,0 +1,241 @@
+// Package cloud assembles an all-in-one kumo: it opens the database, starts
+// every service on its port and wires the services to each other. cmd/kumo
+// calls it; tests call it to start a whole cloud in-process.
+package cloud
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"kumo/internal/identity"
+	"kumo/internal/platform/config"
+	"kumo/internal/platform/db"
+	"kumo/internal/platform/httpapi"
+)
+
+// Cloud is a running all-in-one kumo.
+type Cloud struct {
+	cfg           config.Config
+	db            *db.DB
+	Identity      *identity.Service
+	IdentityURL   string // e.g. http://127.0.0.1:5000/v3
+	AdminPassword string
+	listeners     []namedListener
+	log           *slog.Logger
+}
+
+type namedListener struct {
+	name    string
+	l       net.Listener
+	handler http.Handler
+}
+
+// IdentityConfig maps kumo's configuration onto the identity service's.
+func IdentityConfig(cfg config.Config) identity.Config {
+	sc := cfg.Identity.SecurityCompliance
+	return identity.Config{
+		DataDir: cfg.DataDir, TokenExpiration: cfg.Identity.TokenExpiration.Duration, BcryptCost: cfg.Identity.BcryptCost,
+		MaxActiveKeys: cfg.Identity.MaxActiveKeys, PolicyFile: cfg.Identity.PolicyFile,
+		Security: identity.SecurityCompliance{
+			LockoutFailureAttempts: sc.LockoutFailureAttempts, LockoutDuration: sc.LockoutDuration.Duration,
+			UniqueLastPasswordCount: sc.UniqueLastPasswordCount, PasswordExpiresDays: sc.PasswordExpiresDays,
+			MinimumPasswordAgeDays: sc.MinimumPasswordAge, PasswordRegex: sc.PasswordRegex,
+			PasswordRegexDescription: sc.PasswordRegexDescription, ChangePasswordUponFirstUse: sc.ChangePasswordUponFirstUse,
+			DisableUserAccountDaysInactive: sc.DisableUserAccountDaysInactive,
+		},
+	}
+}
+
+// OpenIdentity opens the data directory's database and the identity
+// service, applying migrations (used by `kumo up` and `kumo admin`).
+func OpenIdentity(ctx context.Context, cfg config.Config, log *slog.Logger) (*db.DB, *identity.Service, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("data dir: %w", err)
+	}
+	d, err := db.OpenSQLite(filepath.Join(cfg.DataDir, "kumo.db"))
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := identity.New(ctx, IdentityConfig(cfg), d, log)
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	return d, svc, nil
+}
+
+// Start opens everything and binds every port, but serves nothing yet: a
+// taken port or a bad data directory fails here, before anything runs.
+func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Cloud, error) {
+	c := &Cloud{cfg: cfg, log: log}
+	var err error
+	if c.db, c.Identity, err = OpenIdentity(ctx, cfg, log); err != nil {
+		return nil, err
+	}
+	if c.AdminPassword, err = adminPassword(cfg); err != nil {
+		c.db.Close()
+		return nil, err
+	}
+	host := cfg.Listen
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	idAddr := net.JoinHostPort(cfg.Listen, strconv.Itoa(config.IdentityPort+cfg.PortOffset))
+	idBase := "http://" + net.JoinHostPort(host, strconv.Itoa(config.IdentityPort+cfg.PortOffset))
+	c.IdentityURL = idBase + "/v3"
+	err = c.Identity.Bootstrap(ctx, identity.BootstrapOptions{
+		AdminPassword: c.AdminPassword,
+		Endpoints: []identity.CatalogEntry{{
+			Type: "identity", Name: "keystone", Description: "kumo identity (Keystone v3)",
+			PublicURL: c.IdentityURL, InternalURL: c.IdentityURL, AdminURL: c.IdentityURL,
+		}},
+	})
+	if err != nil {
+		c.db.Close()
+		return nil, err
+	}
+	l, err := httpapi.Listen("identity", idAddr)
+	if err != nil {
+		c.db.Close()
+		return nil, err
+	}
+	c.listeners = append(c.listeners, namedListener{"identity", l, c.Identity.Handler()})
+	if err := c.writeClientConfig(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Serve serves every API until ctx ends, then shuts down gracefully. ready
+// is called once every service answers.
+func (c *Cloud) Serve(ctx context.Context, ready func()) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, len(c.listeners))
+	for _, nl := range c.listeners {
+		go func(nl namedListener) {
+			err := httpapi.Serve(ctx, nl.l, nl.handler, 10*time.Second)
+			if err != nil && !errors.Is(err, http.ErrServerClosed) {
+				err = fmt.Errorf("%s: %w", nl.name, err)
+			} else {
+				err = nil
+			}
+			errc <- err
+		}(nl)
+	}
+	go func() {
+		if err := c.waitReady(ctx); err == nil && ready != nil {
+			ready()
+		}
+	}()
+	var first error
+	for range c.listeners {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+			cancel()
+		}
+	}
+	return errors.Join(first, c.db.Close())
+}
+
+// waitReady polls every service's version document until it answers.
+func (c *Cloud) waitReady(ctx context.Context) error {
+	client := &http.Client{Timeout: 2 * time.Second}
+	for _, url := range []string{c.IdentityURL} {
+		for {
+			resp, err := client.Get(url)
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode < 500 {
+					break
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+// Close releases what Start opened, for when Serve is never called.
+func (c *Cloud) Close() {
+	for _, nl := range c.listeners {
+		nl.l.Close()
+	}
+	c.db.Close()
+}
+
+// adminPassword returns the configured admin password, else the one stored
+// in the data directory, else a new random one that it stores (mode 0600).
+func adminPassword(cfg config.Config) (string, error) {
+	path := filepath.Join(cfg.DataDir, "admin-password")
+	if cfg.AdminPassword != "" {
+		return cfg.AdminPassword, os.WriteFile(path, []byte(cfg.AdminPassword+"\n"), 0o600)
+	}
+	if b, err := os.ReadFile(path); err == nil {
+		if pw := strings.TrimSpace(string(b)); pw != "" {
+			return pw, nil
+		}
+	}
+	raw := make([]byte, 18)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	pw := base64.RawURLEncoding.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(pw+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("store admin password: %w", err)
+	}
+	return pw, nil
+}
+
+// writeClientConfig writes DIR/openrc and DIR/clouds.yaml (cloud "kumo")
+// for the admin, both mode 0600 since they hold the password.
+func (c *Cloud) writeClientConfig() error {
+	openrc := fmt.Sprintf(`# kumo admin credentials: source this file, then run openstack commands.
+export OS_AUTH_URL=%s
+export OS_IDENTITY_API_VERSION=3
+export OS_USERNAME=admin
+export OS_PASSWORD='%s'
+export OS_PROJECT_NAME=admin
+export OS_USER_DOMAIN_NAME=Default
+export OS_PROJECT_DOMAIN_NAME=Default
+export OS_REGION_NAME=RegionOne
+export OS_INTERFACE=public
+`, c.IdentityURL, c.AdminPassword)
+	clouds := fmt.Sprintf(`# kumo: use with OS_CLOUD=kumo (copy to ~/.config/openstack/clouds.yaml or
+# set OS_CLIENT_CONFIG_FILE to this file).
+clouds:
+  kumo:
+    auth:
+      auth_url: %s
+      username: admin
+      password: '%s'
+      project_name: admin
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: RegionOne
+    interface: public
+    identity_api_version: 3
+`, c.IdentityURL, c.AdminPassword)
+	for name, body := range map[string]string{"openrc": openrc, "clouds.yaml": clouds} {
+		if err := os.WriteFile(filepath.Join(c.cfg.DataDir, name), []byte(body), 0o600); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,6 @@
+package identity
+
+import "embed"
+
+//go:embed migrations/*.sql
+var migrationsFS embed.FS

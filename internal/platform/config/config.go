@@ -1,0 +1,104 @@
+// Package config loads kumo's configuration: built-in defaults, then an
+// optional YAML file, then KUMO_* environment variables; command-line flags
+// are applied last by the caller.
+package config
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole of kumo's configuration.
+type Config struct {
+	DataDir       string   `yaml:"data_dir"`
+	Listen        string   `yaml:"listen"`
+	PortOffset    int      `yaml:"port_offset"`
+	AdminPassword string   `yaml:"admin_password"`
+	LogLevel      string   `yaml:"log_level"`
+	Identity      Identity `yaml:"identity"`
+}
+
+// Identity holds the identity service's options, named as Keystone's.
+type Identity struct {
+	TokenExpiration    Duration           `yaml:"token_expiration"`
+	BcryptCost         int                `yaml:"bcrypt_cost"`
+	MaxActiveKeys      int                `yaml:"max_active_keys"`
+	PolicyFile         string             `yaml:"policy_file"`
+	SecurityCompliance SecurityCompliance `yaml:"security_compliance"`
+}
+
+// SecurityCompliance mirrors Keystone's [security_compliance] section.
+type SecurityCompliance struct {
+	LockoutFailureAttempts         int      `yaml:"lockout_failure_attempts"`
+	LockoutDuration                Duration `yaml:"lockout_duration"`
+	UniqueLastPasswordCount        int      `yaml:"unique_last_password_count"`
+	PasswordExpiresDays            int      `yaml:"password_expires_days"`
+	MinimumPasswordAge             int      `yaml:"minimum_password_age"`
+	PasswordRegex                  string   `yaml:"password_regex"`
+	PasswordRegexDescription       string   `yaml:"password_regex_description"`
+	ChangePasswordUponFirstUse     bool     `yaml:"change_password_upon_first_use"`
+	DisableUserAccountDaysInactive int      `yaml:"disable_user_account_days_inactive"`
+}
+
+// Duration is a time.Duration written "90s", "1h" (or plain seconds) in YAML.
+type Duration struct{ time.Duration }
+
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if secs, err := strconv.Atoi(n.Value); err == nil {
+		d.Duration = time.Duration(secs) * time.Second
+		return nil
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration (like 90s or 1h)", n.Line, n.Value)
+	}
+	d.Duration = v
+	return nil
+}
+
+// Defaults returns the configuration of a plain `kumo up`.
+func Defaults() Config {
+	return Config{DataDir: "./kumo-data", Listen: "127.0.0.1", LogLevel: "info",
+		Identity: Identity{TokenExpiration: Duration{time.Hour}, BcryptCost: 12, MaxActiveKeys: 3}}
+}
+
+// Load returns the defaults overlaid with file (if not "") and the
+// environment.
+func Load(file string) (Config, error) {
+	c := Defaults()
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return c, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil {
+			return c, fmt.Errorf("config %s: %w", file, err)
+		}
+	}
+	env := map[string]*string{"KUMO_DATA_DIR": &c.DataDir, "KUMO_LISTEN": &c.Listen, "KUMO_ADMIN_PASSWORD": &c.AdminPassword, "KUMO_LOG_LEVEL": &c.LogLevel}
+	for k, p := range env {
+		if v, ok := os.LookupEnv(k); ok {
+			*p = v
+		}
+	}
+	if v, ok := os.LookupEnv("KUMO_PORT_OFFSET"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return c, fmt.Errorf("config: KUMO_PORT_OFFSET=%q is not a number", v)
+		}
+		c.PortOffset = n
+	}
+	return c, nil
+}
+
+// Standard ports of the OpenStack services kumo runs.
+const (
+	IdentityPort = 5000
+)
