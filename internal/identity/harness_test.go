@@ -18,7 +18,7 @@ import (
 // HTTP server, bootstrapped like `kumo up` (bcrypt at its minimum cost so
 // tests stay fast). Every API test drives it through HTTP.
 type testCloud struct {
-	t          *testing.T
+	t          testing.TB
 	svc        *Service
 	srv        *httptest.Server
 	adminToken string
@@ -28,7 +28,7 @@ type testCloud struct {
 
 const testAdminPassword = "admin-secret"
 
-func newTestCloud(t *testing.T, mutate ...func(*Config)) *testCloud {
+func newTestCloud(t testing.TB, mutate ...func(*Config)) *testCloud {
 	t.Helper()
 	dir := t.TempDir()
 	d, err := db.OpenSQLite(filepath.Join(dir, "kumo.db"))
