@@ -21,6 +21,10 @@ type route struct {
 	action  string // policy rule; "" means no token is needed (auth, discovery)
 	target  func(c *call) (map[string]any, error)
 	handle  func(c *call) error
+	// actionFor, when set, picks the rule per request (after target), for
+	// the few doors where Keystone enforces a different rule depending on
+	// the request (domain config reads, domain-specific roles).
+	actionFor func(c *call) string
 }
 
 // routes returns every route of the API. Each file adds its group; the
@@ -150,7 +154,11 @@ func (c *call) serve(rt route) error {
 			c.target[k] = v
 		}
 	}
-	if err := c.authorize(rt.action, c.target); err != nil {
+	action := rt.action
+	if rt.actionFor != nil {
+		action = rt.actionFor(c)
+	}
+	if err := c.authorize(action, c.target); err != nil {
 		return err
 	}
 	return rt.handle(c)

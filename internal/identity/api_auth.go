@@ -48,7 +48,7 @@ func issueToken(c *call) error {
 	if err != nil {
 		return httpapi.ReadJSON(c.r, nil) // reports 413 or the read error
 	}
-	tok, td, err := c.s.Issue(c.ctx, body)
+	tok, td, err := c.s.Issue(c.withSignedRequest(), body)
 	if err != nil {
 		return err
 	}
@@ -151,6 +151,9 @@ func (c *call) tokenBody(td *tokenData, withCatalog bool) map[string]any {
 			"trustor_user": map[string]any{"id": td.Trust.TrustorUserID},
 		}
 		t["OS-TRUST:trust"] = tr
+	}
+	if td.AccessToken != nil {
+		t["OS-OAUTH1"] = map[string]any{"access_token_id": td.AccessToken.ID, "consumer_id": td.AccessToken.ConsumerID}
 	}
 	if td.AppCred != nil {
 		ac := map[string]any{"id": td.AppCred.ID, "name": td.AppCred.Name, "restricted": !td.AppCred.Unrestricted}

@@ -453,6 +453,9 @@ func deleteProject(c *call) error {
 	if err := c.s.Revoke(c.ctx, RevocationEvent{ProjectID: p.ID}); err != nil {
 		return err
 	}
+	if err := c.s.deleteTrustsOfProject(c.ctx, p.ID); err != nil {
+		return err
+	}
 	return c.noContent()
 }
 

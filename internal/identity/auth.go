@@ -73,6 +73,7 @@ type tokenData struct {
 	Roles         []*Role
 	Trust         *Trust
 	AppCred       *AppCred
+	AccessToken   *AccessToken // OS-OAUTH1
 }
 
 // Issue authenticates a POST /v3/auth/tokens body and returns the new
@@ -122,10 +123,17 @@ func (s *Service) Issue(ctx context.Context, body []byte) (string, *tokenData, e
 			}
 			old, err := s.validate(ctx, id.Token.ID, false)
 			if err != nil {
+				// A genuine token that is revoked or expired is Keystone's
+				// 404 (tempest's test_user_update_own_password expects it).
+				if keys, kerr := s.keys.Keys(); kerr == nil {
+					if _, oerr := keys.Open(id.Token.ID); oerr == nil {
+						return "", nil, httpapi.NotFound("Could not find token: %s.", id.Token.ID)
+					}
+				}
 				return "", nil, errAuth
 			}
-			if old.TrustID != "" || old.AppCredID != "" {
-				return "", nil, httpapi.Forbidden("You are not authorized to perform the requested action: rescoping a trust- or application-credential-scoped token is not allowed.")
+			if old.TrustID != "" || old.AppCredID != "" || old.AccessTokenID != "" {
+				return "", nil, httpapi.Forbidden("You are not authorized to perform the requested action: rescoping a trust-, OAuth- or application-credential-scoped token is not allowed.")
 			}
 			if err := sameUser(&p, old.UserID); err != nil {
 				return "", nil, err
@@ -158,12 +166,16 @@ func (s *Service) Issue(ctx context.Context, body []byte) (string, *tokenData, e
 			if !ac.ExpiresAt.IsZero() && ac.ExpiresAt.Before(p.ExpiresAt) {
 				p.ExpiresAt = ac.ExpiresAt
 			}
+		case "oauth1":
+			if err := s.authOAuth1(ctx, &p); err != nil {
+				return "", nil, err
+			}
 		default:
 			return "", nil, httpapi.Unauthorized("Attempted to authenticate with an unsupported method.")
 		}
 	}
 	p.Methods = methods
-	if p.AppCredID == "" {
+	if p.AppCredID == "" && p.AccessTokenID == "" {
 		if err := s.applyScope(ctx, &p, scope); err != nil {
 			return "", nil, err
 		}
@@ -293,7 +305,7 @@ func (s *Service) checkPassword(ctx context.Context, m *passwordMethod) (string,
 	}
 	sec := s.cfg.Security
 	now := time.Now()
-	if sec.LockoutFailureAttempts > 0 && u.FailedAuthCount >= sec.LockoutFailureAttempts &&
+	if sec.LockoutFailureAttempts > 0 && u.FailedAuthCount >= sec.LockoutFailureAttempts && !optionTrue(u.Options, "ignore_lockout_failure_attempts") &&
 		(sec.LockoutDuration == 0 || now.Before(u.FailedAuthAt.Add(sec.LockoutDuration))) {
 		return "", httpapi.Unauthorized("The account is locked for user: %s.", u.ID)
 	}
@@ -422,7 +434,7 @@ func (s *Service) validate(ctx context.Context, tok string, allowExpired bool) (
 	}
 	td, err := s.resolve(ctx, &p, true)
 	if err != nil {
-		if e, ok := httpapi.AsError(err); ok && (e.Status == http.StatusUnauthorized || e.Status == http.StatusNotFound) {
+		if e, ok := httpapi.AsError(err); ok && (e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden || e.Status == http.StatusNotFound) {
 			return nil, notFound
 		}
 		return nil, err
@@ -488,12 +500,19 @@ func (s *Service) resolve(ctx context.Context, p *token.Payload, validating bool
 	}
 	switch {
 	case td.Trust != nil:
-		roles = filterRoles(roles, td.Trust.RoleIDs, s)
+		if roles, err = s.trustRoles(ctx, td.Trust); err != nil {
+			return nil, err
+		}
 	case p.AppCredID != "":
 		if td.AppCred, err = s.resolveAppCred(ctx, p.AppCredID); err != nil {
 			return nil, err
 		}
 		roles = filterRoles(roles, td.AppCred.RoleIDs, s)
+	case p.AccessTokenID != "":
+		if err := s.resolveAccessToken(ctx, td); err != nil {
+			return nil, err
+		}
+		roles = filterRoles(roles, td.AccessToken.RoleIDs, s)
 	}
 	if len(roles) == 0 {
 		target := p.ProjectID + p.DomainID

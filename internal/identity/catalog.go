@@ -68,6 +68,10 @@ func (s *Service) Catalog(ctx context.Context, projectID string) (json.RawMessag
 		name, _ := sv.Extra["name"].(string)
 		eps := byService[sv.ID]
 		if eps == nil {
+			if allow != nil {
+				// A filtered catalog leaves out services with nothing left.
+				continue
+			}
 			eps = []catalogEndpoint{}
 		}
 		entries = append(entries, catalogEntry{Endpoints: eps, ID: sv.ID, Type: sv.Type, Name: name})
@@ -81,7 +85,8 @@ func (s *Service) Catalog(ctx context.Context, projectID string) (json.RawMessag
 }
 
 // endpointFilter returns the endpoint ids a project may see, or nil when
-// the project has no OS-EP-FILTER associations (it then sees them all).
+// its OS-EP-FILTER associations (direct or through endpoint groups) name no
+// existing endpoint: as in Keystone, it then sees them all.
 func (s *Service) endpointFilter(ctx context.Context, projectID string, endpoints []*Endpoint) (map[string]bool, error) {
 	if projectID == "" {
 		return nil, nil
@@ -97,16 +102,25 @@ func (s *Service) endpointFilter(ctx context.Context, projectID string, endpoint
 	if len(ids) == 0 && len(groups) == 0 {
 		return nil, nil
 	}
-	allow := map[string]bool{}
+	direct := map[string]bool{}
 	for _, id := range ids {
-		allow[id] = true
+		direct[id] = true
 	}
-	for _, f := range groups {
-		for _, e := range endpoints {
+	allow := map[string]bool{}
+	for _, e := range endpoints {
+		if direct[e.ID] {
+			allow[e.ID] = true
+			continue
+		}
+		for _, f := range groups {
 			if EndpointMatchesFilter(e, f) {
 				allow[e.ID] = true
+				break
 			}
 		}
+	}
+	if len(allow) == 0 {
+		return nil, nil
 	}
 	return allow, nil
 }

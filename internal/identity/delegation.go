@@ -11,36 +11,38 @@ import (
 )
 
 // resolveTrust loads and checks the trust of a trust-scoped token: it must
-// exist, be neither deleted nor expired, belong to the token's user (the
-// trustee, or the trustor when impersonating), and its trustor be enabled.
+// exist, be neither deleted nor expired, name the token's user as trustee,
+// delegate roles on a project, and its trustor (with the trustor's domain)
+// and every trust it redelegates must still stand. With impersonation the
+// token then acts as the trustor.
 func (s *Service) resolveTrust(ctx context.Context, td *tokenData) error {
-	t, err := s.store.GetTrust(ctx, td.TrustID)
+	t, err := s.liveTrust(ctx, td.TrustID)
 	if err != nil {
 		if errors.Is(err, errNotFound) {
 			return httpapi.Unauthorized("Could not find trust: %s.", td.TrustID)
 		}
 		return err
 	}
-	if !t.DeletedAt.IsZero() || (!t.ExpiresAt.IsZero() && time.Now().After(t.ExpiresAt)) {
-		return httpapi.Unauthorized("Could not find trust: %s.", t.ID)
+	if td.User.ID != t.TrusteeUserID {
+		return httpapi.Forbidden("You are not authorized to perform the requested action: User is not a trustee.")
 	}
-	holder := t.TrusteeUserID
-	if t.Impersonation {
-		holder = t.TrustorUserID
-	}
-	if td.User.ID != holder && td.User.ID != t.TrusteeUserID {
-		return httpapi.Forbidden("You are not authorized to perform the requested action: the user is not the trustee.")
+	if t.ProjectID == "" {
+		return httpapi.Unauthorized("Trust %s delegates no roles on a project, so it cannot scope a token.", t.ID)
 	}
 	trustor, err := s.user(ctx, t.TrustorUserID)
 	if err != nil || !trustor.Enabled {
-		return httpapi.Forbidden("You are not authorized to perform the requested action: the trustor is disabled or gone.")
-	}
-	if t.Impersonation && td.User.ID != t.TrustorUserID {
-		// The token acts as the trustor when the trust allows impersonation.
-		td.User, td.UserID = trustor, trustor.ID
-		if td.UserDomain, err = s.enabledDomain(ctx, trustor.DomainID); err != nil {
+		if err != nil && !errors.Is(err, errNotFound) {
 			return err
 		}
+		return httpapi.Forbidden("You are not authorized to perform the requested action: Trustor is disabled.")
+	}
+	trustorDomain, err := s.enabledDomain(ctx, trustor.DomainID)
+	if err != nil {
+		return err
+	}
+	if t.Impersonation {
+		// The token acts as the trustor when the trust allows impersonation.
+		td.User, td.UserID, td.UserDomain = trustor, trustor.ID, trustorDomain
 	}
 	td.Trust = t
 	return nil

@@ -122,7 +122,9 @@ func (tc *testCloud) passwordToken(user, password string, scope map[string]any) 
 }
 
 // projectScope builds {"project": {"id": id}}.
-func projectScope(id string) map[string]any { return map[string]any{"project": map[string]any{"id": id}} }
+func projectScope(id string) map[string]any {
+	return map[string]any{"project": map[string]any{"id": id}}
+}
 
 // createUser makes a user in the default domain with a member role on
 // project (if not "") and returns its id.

@@ -74,6 +74,8 @@ type Service struct {
 	// PublicURL, when set, is the identity endpoint used in links and
 	// WWW-Authenticate; otherwise links use the request's Host.
 	PublicURL string
+	// credKeys encrypts credential blobs (credential_keys.go).
+	credKeys *token.Repository
 }
 
 // New opens the identity service on an already-open database: it applies
@@ -97,6 +99,9 @@ func New(ctx context.Context, cfg Config, d *db.DB, log *slog.Logger) (*Service,
 		return nil, fmt.Errorf("identity: fernet keys: %w", err)
 	}
 	s := &Service{cfg: cfg, store: &Store{db: d}, keys: keys, policy: enf, log: log}
+	if s.credKeys, err = openCredentialKeys(cfg.DataDir); err != nil {
+		return nil, err
+	}
 	if cfg.Security.PasswordRegex != "" {
 		if s.pwRegex, err = regexp.Compile(cfg.Security.PasswordRegex); err != nil {
 			return nil, fmt.Errorf("identity: password regex: %w", err)

@@ -251,3 +251,61 @@ func (s *Store) ProjectEndpointGroupFilters(ctx context.Context, projectID strin
 	}
 	return out, nil
 }
+
+// errRegionInUse is returned by DeleteRegionTree when the region or one of
+// its descendants still has endpoints.
+var errRegionInUse = errors.New("region has endpoints")
+
+// DeleteRegionTree removes a region and every region below it, as Keystone
+// does, unless one of them has endpoints. Policy associations naming the
+// deleted regions go with them.
+func (s *Store) DeleteRegionTree(ctx context.Context, id string) error {
+	return wrap("delete region", s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM regions WHERE id = ?`, id).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return errNotFound
+		}
+		tree := []string{id}
+		seen := map[string]bool{id: true}
+		for i := 0; i < len(tree); i++ {
+			rows, err := tx.QueryContext(ctx, `SELECT id FROM regions WHERE parent_region_id = ?`, tree[i])
+			if err != nil {
+				return err
+			}
+			var kids []string
+			for rows.Next() {
+				var k string
+				if err := rows.Scan(&k); err != nil {
+					rows.Close()
+					return err
+				}
+				kids = append(kids, k)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			for _, k := range kids {
+				if !seen[k] {
+					seen[k] = true
+					tree = append(tree, k)
+				}
+			}
+		}
+		in, args := placeholders(len(tree)), anyArgs(tree)
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM endpoints WHERE region_id IN (`+in+`)`, args...).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return errRegionInUse
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM policy_associations WHERE region_id IN (`+in+`)`, args...); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM regions WHERE id IN (`+in+`)`, args...)
+		return err
+	}))
+}

@@ -147,3 +147,10 @@ func (s *Store) DeleteImpliedRole(ctx context.Context, prior, implied string) er
 	}
 	return wrap("delete implied role", err)
 }
+
+// HasImpliedRole reports whether the rule prior -> implied exists.
+func (s *Store) HasImpliedRole(ctx context.Context, prior, implied string) (bool, error) {
+	var n int
+	err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM implied_roles WHERE prior_role_id = ? AND implied_role_id = ?`, prior, implied).Scan(&n)
+	return n > 0, wrap("get implied role", err)
+}
