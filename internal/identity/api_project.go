@@ -438,7 +438,10 @@ func (s *Service) applyProjectPatch(ctx context.Context, p *Project, pm map[stri
 func deleteProject(c *call) error {
 	p := c.loaded.(*Project)
 	if p.IsDomain {
-		return c.s.deleteDomain(c.ctx, p)
+		if err := c.s.deleteDomain(c.ctx, p); err != nil {
+			return err
+		}
+		return c.noContent()
 	}
 	kids, err := c.s.store.ChildProjectIDs(c.ctx, p.ID)
 	if err != nil {

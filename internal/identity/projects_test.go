@@ -119,6 +119,15 @@ func TestDomainLifecycleAndCascade(t *testing.T) {
 	tc.must(204, "DELETE", "/v3/domains/"+id, adm, nil)
 	tc.must(404, "GET", "/v3/domains/"+id, adm, nil)
 	tc.must(404, "GET", "/v3/projects/"+p, adm, nil)
+
+	// A project created with is_domain is a domain, deleted like one.
+	pd := str(tc.must(201, "POST", "/v3/projects", adm, map[string]any{"project": map[string]any{"name": "pd", "is_domain": true}}), "project", "id")
+	if ds := tc.must(200, "GET", "/v3/domains?name=pd", adm, nil)["domains"].([]any); len(ds) != 1 {
+		t.Fatalf("is_domain project not listed as a domain: %v", ds)
+	}
+	tc.must(403, "DELETE", "/v3/projects/"+pd, adm, nil)
+	tc.must(200, "PATCH", "/v3/projects/"+pd, adm, map[string]any{"project": map[string]any{"enabled": false}})
+	tc.must(204, "DELETE", "/v3/projects/"+pd, adm, nil)
 }
 
 func TestProjectPolicyForMembers(t *testing.T) {

@@ -297,3 +297,10 @@ func (s *Store) DeleteLimit(ctx context.Context, id string) error {
 	res, err := s.db.W.ExecContext(ctx, `DELETE FROM limits WHERE id = ?`, id)
 	return wrap("delete limit", affected(res, err))
 }
+
+// DeleteLimitsOf removes the limits of a deleted project or domain, as
+// Keystone does when the project goes.
+func (s *Store) DeleteLimitsOf(ctx context.Context, projectOrDomainID string) error {
+	_, err := s.db.W.ExecContext(ctx, `DELETE FROM limits WHERE project_id = ? OR domain_id = ?`, projectOrDomainID, projectOrDomainID)
+	return wrap("delete limits", err)
+}
