@@ -75,6 +75,19 @@ func (s *Service) directRoleIDs(ctx context.Context, userID string, sc Scope) ([
 // expandRoles adds every role implied (transitively) by ids. Keystone puts
 // only global roles in tokens: domain-specific roles only imply others.
 func expandRoles(ids []string, roles map[string]*Role, implied map[string][]string) []*Role {
+	seen := impliedClosure(ids, implied)
+	out := make([]*Role, 0, len(seen))
+	for id := range seen {
+		if r, ok := roles[id]; ok && r.DomainID == "" {
+			out = append(out, r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// impliedClosure returns ids with every role they imply, transitively.
+func impliedClosure(ids []string, implied map[string][]string) map[string]bool {
 	seen := map[string]bool{}
 	var walk func(id string)
 	walk = func(id string) {
@@ -89,14 +102,7 @@ func expandRoles(ids []string, roles map[string]*Role, implied map[string][]stri
 	for _, id := range ids {
 		walk(id)
 	}
-	out := make([]*Role, 0, len(seen))
-	for id := range seen {
-		if r, ok := roles[id]; ok && r.DomainID == "" {
-			out = append(out, r)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
+	return seen
 }
 
 // EffectiveRoles returns the global roles userID has on scope, including

@@ -161,25 +161,6 @@ func (s *Service) heldRoleIDs(ctx context.Context, userID, projectID string) (ma
 	return impliedClosure(ids, implied), nil
 }
 
-// impliedClosure returns ids with every role they imply, transitively.
-func impliedClosure(ids []string, implied map[string][]string) map[string]bool {
-	seen := map[string]bool{}
-	var walk func(id string)
-	walk = func(id string) {
-		if seen[id] {
-			return
-		}
-		seen[id] = true
-		for _, next := range implied[id] {
-			walk(next)
-		}
-	}
-	for _, id := range ids {
-		walk(id)
-	}
-	return seen
-}
-
 // checkRedelegation applies Keystone's rules for child redelegating parent:
 // parent still has redelegation depth, child has no use limit, does not
 // outlive parent, delegates a subset of its roles, and impersonates only if
