@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -74,6 +75,48 @@ type tokenData struct {
 	Trust         *Trust
 	AppCred       *AppCred
 	AccessToken   *AccessToken // OS-OAUTH1
+
+	// validUntil is when this validation stops holding on its own: the
+	// token's expiry, or an earlier expiry of its trust, application
+	// credential or OAuth access token.
+	validUntil time.Time
+	// rendered memoises the validation response bodies (with and without
+	// catalog) and the caller view, built once per cached validation.
+	renderOnce [2]sync.Once
+	rendered   [2][]byte
+	callerOnce sync.Once
+	caller     *authn.Token
+}
+
+// computeValidUntil sets validUntil from the token and what it delegates.
+func (td *tokenData) computeValidUntil() {
+	td.validUntil = td.ExpiresAt
+	for _, t := range []time.Time{trustExpiry(td.Trust), appCredExpiry(td.AppCred), accessTokenExpiry(td.AccessToken)} {
+		if !t.IsZero() && t.Before(td.validUntil) {
+			td.validUntil = t
+		}
+	}
+}
+
+func trustExpiry(t *Trust) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.ExpiresAt
+}
+
+func appCredExpiry(a *AppCred) time.Time {
+	if a == nil {
+		return time.Time{}
+	}
+	return a.ExpiresAt
+}
+
+func accessTokenExpiry(a *AccessToken) time.Time {
+	if a == nil {
+		return time.Time{}
+	}
+	return a.ExpiresAt
 }
 
 // Issue authenticates a POST /v3/auth/tokens body and returns the new
@@ -421,11 +464,15 @@ func (s *Service) validate(ctx context.Context, tok string, allowExpired bool) (
 	if err != nil {
 		return nil, err
 	}
+	now := time.Now()
+	c := s.cacheFor(keys)
+	if td, ok := cached(c, c.tokens, tok); ok && now.Before(td.validUntil) {
+		return td, nil
+	}
 	p, err := keys.Open(tok)
 	if err != nil {
 		return nil, notFound
 	}
-	now := time.Now()
 	if now.After(p.ExpiresAt) && !(allowExpired && now.Before(p.ExpiresAt.Add(s.cfg.AllowExpiredWindow))) {
 		return nil, notFound
 	}
@@ -438,6 +485,14 @@ func (s *Service) validate(ctx context.Context, tok string, allowExpired bool) (
 			return nil, notFound
 		}
 		return nil, err
+	}
+	td.computeValidUntil()
+	if now.Before(td.validUntil) {
+		c.mu.Lock()
+		if len(c.tokens) < maxCachedTokens {
+			c.tokens[tok] = td
+		}
+		c.mu.Unlock()
 	}
 	return td, nil
 }
@@ -573,6 +628,11 @@ func (s *Service) ValidateToken(ctx context.Context, tok string) (*authn.Token, 
 }
 
 func (td *tokenData) authnToken(tok string) *authn.Token {
+	td.callerOnce.Do(func() { td.caller = td.buildAuthnToken(tok) })
+	return td.caller
+}
+
+func (td *tokenData) buildAuthnToken(tok string) *authn.Token {
 	t := &authn.Token{
 		ID: tok, UserID: td.User.ID, UserName: td.User.Name, UserDomainID: td.UserDomain.ID, UserDomainName: td.UserDomain.Name,
 		System: td.System, Methods: td.Methods, AuditIDs: td.AuditIDs, TrustID: td.TrustID, AppCredID: td.AppCredID,

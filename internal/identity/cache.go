@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
+
+	"kumo/internal/identity/token"
 )
 
 // cache holds derivations that token validation needs on every call. One
@@ -17,7 +19,16 @@ type cache struct {
 	implied  map[string][]string // prior -> implied role ids
 	roleSets map[string][]*Role  // "user|scope" -> effective global roles
 	catalogs map[string]json.RawMessage
+	// tokens holds validated tokens. A token's validity depends on the
+	// database (cleared with it), on time (tokenData.validUntil is checked
+	// at every hit) and on the fernet keys (keys names the set the entries
+	// were opened with; another set clears the cache).
+	tokens map[string]*tokenData
+	keys   *token.Keys
 }
+
+// maxCachedTokens bounds the validated-token cache of one generation.
+const maxCachedTokens = 50000
 
 func newCache() *cache {
 	return &cache{
@@ -25,6 +36,7 @@ func newCache() *cache {
 		projects: map[string]*Project{},
 		roleSets: map[string][]*Role{},
 		catalogs: map[string]json.RawMessage{},
+		tokens:   map[string]*tokenData{},
 	}
 }
 
@@ -90,4 +102,25 @@ func (s *Service) roleTable(ctx context.Context) (map[string]*Role, map[string][
 	c.roles, c.implied = roles, implied
 	c.mu.Unlock()
 	return roles, implied, nil
+}
+
+// cacheFor returns the current cache, replacing it when it was filled
+// under another fernet key set (after a rotation dropped a key, tokens
+// opened with it must be opened again).
+func (s *Service) cacheFor(keys *token.Keys) *cache {
+	c := s.cache.Load()
+	c.mu.Lock()
+	switch c.keys {
+	case keys:
+	case nil:
+		c.keys = keys
+	default:
+		c.mu.Unlock()
+		fresh := newCache()
+		fresh.keys = keys
+		s.cache.CompareAndSwap(c, fresh)
+		return s.cache.Load()
+	}
+	c.mu.Unlock()
+	return c
 }

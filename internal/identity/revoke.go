@@ -87,6 +87,7 @@ func (s *Service) Revoke(ctx context.Context, e RevocationEvent) error {
 		}
 	}
 	r.events = append(kept, e)
+	s.invalidate() // cached validations predate the event
 	return nil
 }
 
