@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Runs Tempest's identity tests (shared/conformance/run-tempest) against a
+# throw-away kumo: a temp data dir, a free port offset on 127.0.0.1, and
+# Keystone's [security_compliance] settings that tempest expects (lockout
+# after 2 failures for 5 s, the last 2 passwords unique), so the
+# security_compliance tests run too.
+#
+#   scripts/conformance.sh [run-tempest flags...]     (make conformance CONFORMANCE_ARGS=...)
+#
+# Without a selection flag it runs `--list identity` (138 tests). A --regex,
+# --list or --guideline among the flags replaces that list, so
+#   make conformance CONFORMANCE_ARGS="--regex identity.v3.test_tokens"
+# runs only that subset. Results stay in build/conformance/results/latest.
+# Exit status: run-tempest's (0 when nothing failed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+SHARED=${SHARED:-../shared}
+SHARED=$(cd "$SHARED" && pwd) || { echo "conformance: shared dir not found" >&2; exit 2; }
+RUN_TEMPEST=$SHARED/conformance/run-tempest
+[ -x "$RUN_TEMPEST" ] || { echo "conformance: $RUN_TEMPEST not found" >&2; exit 2; }
+KUMO_BIN=${KUMO_BIN:-$ROOT/bin/kumo}
+[ -x "$KUMO_BIN" ] || { echo "conformance: $KUMO_BIN not built (make build)" >&2; exit 2; }
+# Debian's tempest and python modules; pyenv's python3 cannot import them.
+export PATH=/usr/bin:/bin:/usr/sbin:/sbin:$PATH
+export CONFORMANCE_WORKSPACE=${CONFORMANCE_WORKSPACE:-$ROOT/build/conformance}
+mkdir -p "$CONFORMANCE_WORKSPACE"
+
+port_in_use() { timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+pick_offset() {
+	local try off p busy
+	for try in $(seq 1 100); do
+		off=$((11000 + RANDOM % 11000))
+		busy=0
+		for p in 5000 8004 8080 8774 8776 8778 9292 9696; do
+			if port_in_use $((p + off)); then busy=1; break; fi
+		done
+		[ $busy = 0 ] && { echo "$off"; return 0; }
+	done
+	return 1
+}
+
+TMP=$(mktemp -d /tmp/kumo-conformance.XXXXXX)
+KUMO_PID=
+stop_kumo() {
+	[ -n "$KUMO_PID" ] || return 0
+	kill -TERM "$KUMO_PID" 2>/dev/null || true
+	for _ in $(seq 1 300); do
+		kill -0 "$KUMO_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$KUMO_PID" 2>/dev/null; then
+		echo "conformance: kumo (pid $KUMO_PID) did not stop in 30 s; killing it" >&2
+		kill -KILL "$KUMO_PID" 2>/dev/null || true
+	fi
+	wait "$KUMO_PID" 2>/dev/null || true
+	KUMO_PID=
+}
+cleanup() {
+	stop_kumo
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+cat >"$TMP/kumo.yaml" <<'YAML'
+# Keystone's [security_compliance] as tempest's identity tests expect it
+# ([identity] user_lockout_failure_attempts, user_lockout_duration,
+# user_unique_last_password_count).
+identity:
+  security_compliance:
+    lockout_failure_attempts: 2
+    lockout_duration: 5
+    unique_last_password_count: 2
+YAML
+
+OFFSET=$(pick_offset) || { echo "conformance: no free port offset" >&2; exit 2; }
+PASSWORD=conf-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+"$KUMO_BIN" up --config "$TMP/kumo.yaml" --data-dir "$TMP/data" --port-offset "$OFFSET" \
+	--admin-password "$PASSWORD" --log-level "${KUMO_LOG_LEVEL:-warn}" >"$TMP/kumo.log" 2>&1 &
+KUMO_PID=$!
+for _ in $(seq 1 600); do
+	grep -q '^kumo ready:' "$TMP/kumo.log" && break
+	kill -0 "$KUMO_PID" 2>/dev/null || { echo "conformance: kumo exited before it was ready:" >&2; cat "$TMP/kumo.log" >&2; KUMO_PID=; exit 2; }
+	sleep 0.1
+done
+grep -q '^kumo ready:' "$TMP/kumo.log" || { echo "conformance: kumo not ready within 60 s:" >&2; cat "$TMP/kumo.log" >&2; exit 2; }
+grep '^kumo ready:' "$TMP/kumo.log"
+
+SELECT=(--list identity)
+for a in "$@"; do
+	case "$a" in --regex|--regex=*|--list|--list=*|--guideline|--guideline=*) SELECT=() ;; esac
+done
+set +e
+(
+	set -a
+	# shellcheck disable=SC1091
+	. "$TMP/data/openrc"
+	set +a
+	"$RUN_TEMPEST" --services identity "${SELECT[@]}" \
+		--identity-features trust,project_tags,application_credentials,access_rules,security_compliance \
+		--set identity.user_lockout_failure_attempts=2 --set identity.user_lockout_duration=5 \
+		--set identity.user_unique_last_password_count=2 \
+		"$@"
+) | tee "$TMP/run-tempest.out"
+RC=${PIPESTATUS[0]}
+set -e
+stop_kumo
+RESULTS=$CONFORMANCE_WORKSPACE/results/latest
+if [ -d "$RESULTS" ]; then
+	cp "$TMP/kumo.log" "$RESULTS/kumo.log" 2>/dev/null || true
+fi
+echo "conformance: kumo log and tempest results in $RESULTS"
+# The closing line is run-tempest's "N passed, N failed, N skipped".
+tail -n 1 "$TMP/run-tempest.out"
+exit "$RC"
