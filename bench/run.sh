@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# kumo's identity benchmark against the Keystone anchor (make bench).
+#
+# 1. builds kumo, shared/bench/loadgen and bench/kumobench;
+# 2. starts kumo (default config: bcrypt cost 12, SQLite, log level info)
+#    on a free port offset in a temp dir, timing the first start (empty
+#    data dir) and a restart on that data (what the anchors' cold start is);
+# 3. samples memory after IDLE_WAIT (15 s) idle: loadgen mem and VmRSS;
+# 4. runs loadgen's keystone workloads (token-issue, token-validate at
+#    concurrency 1, 8, 32; 10 s each) with -pids for server CPU;
+# 5. runs kumobench rescope (token-method auth at 1, 8, 32) against kumo,
+#    and against the Keystone anchor when it is up on 127.0.0.1:5000 (it is
+#    only read: never started or stopped here);
+# 6. prints loadgen's side-by-side table and kumobench's ratios.
+#
+# Results: bench/results/kumo-<date>.jsonl (and keystone-rescope-<date>.jsonl).
+# Knobs: SHARED, ANCHOR_RUN, IDLE_WAIT, DURATION, CONCURRENCY, OUT, KUMO_BIN.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+SHARED=${SHARED:-../shared}
+SHARED=$(cd "$SHARED" && pwd)
+LOADGEN_SRC=$SHARED/bench/loadgen
+ANCHORS_FILE=${ANCHORS_FILE:-$SHARED/bench/results/anchors-2026-11-21.jsonl}
+# The anchors' default configuration (MariaDB, memcached cache on).
+ANCHOR_RUN=${ANCHOR_RUN:-anchors-20261121T093717}
+IDLE_WAIT=${IDLE_WAIT:-15}
+DURATION=${DURATION:-10s}
+CONCURRENCY=${CONCURRENCY:-1,8,32}
+DATE=$(date -u +%F)
+RUN=kumo-$(date -u +%Y%m%dT%H%M%S)
+mkdir -p bench/results build/bench
+OUT=${OUT:-$ROOT/bench/results/kumo-$DATE.jsonl}
+KS_OUT=${KS_OUT:-$ROOT/bench/results/keystone-rescope-$DATE.jsonl}
+KUMO_BIN=${KUMO_BIN:-$ROOT/bin/kumo}
+GO=${GO:-go}
+export PATH=/usr/local/go/bin:$PATH
+
+say() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
+
+[ -x "$KUMO_BIN" ] || "$GO" build -o "$KUMO_BIN" ./cmd/kumo
+say "building loadgen ($LOADGEN_SRC) and kumobench"
+(cd "$LOADGEN_SRC" && "$GO" build -o "$ROOT/build/bench/loadgen" .)
+"$GO" build -o build/bench/kumobench ./bench/kumobench
+LOADGEN=$ROOT/build/bench/loadgen
+KUMOBENCH=$ROOT/build/bench/kumobench
+
+port_in_use() { timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+pick_offset() {
+	local off p busy
+	for _ in $(seq 1 100); do
+		off=$((11000 + RANDOM % 11000))
+		busy=0
+		for p in 5000 8004 8080 8774 8776 8778 9292 9696; do
+			if port_in_use $((p + off)); then busy=1; break; fi
+		done
+		[ $busy = 0 ] && { echo "$off"; return 0; }
+	done
+	return 1
+}
+
+TMP=$(mktemp -d /tmp/kumo-bench.XXXXXX)
+KUMO_PID=
+stop_kumo() {
+	[ -n "$KUMO_PID" ] || return 0
+	kill -TERM "$KUMO_PID" 2>/dev/null || true
+	for _ in $(seq 1 300); do
+		kill -0 "$KUMO_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$KUMO_PID" 2>/dev/null; then
+		say "kumo (pid $KUMO_PID) did not stop within 30 s of SIGTERM; killing it"
+		kill -KILL "$KUMO_PID" 2>/dev/null || true
+	fi
+	KUMO_PID=
+}
+cleanup() {
+	stop_kumo
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# tag adds run and target to loadgen's coldstart line.
+tag() { sed -e "s/^{/{\"run\":\"$RUN\",\"target\":\"kumo\",/"; }
+
+OFFSET=$(pick_offset) || { say "no free port offset"; exit 2; }
+PORT=$((5000 + OFFSET))
+PASSWORD=bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+KUMO_VERSION=$("$KUMO_BIN" version)
+LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
+printf '{"ts":"%s","run":"%s","target":"kumo","workload":"machine","cpu_model":"%s","nproc":%d,"mem_total_kib":%d,"kernel":"%s","os":"%s","kumo_version":"%s","go":"%s","kumo_db":"sqlite","bcrypt_cost":12,"log_level":"info","port":%d,"loadavg":"%s"}\n' \
+	"$(date -u +%FT%TZ)" "$RUN" "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" "$(nproc)" \
+	"$(awk '/MemTotal/ {print $2}' /proc/meminfo)" "$(uname -r)" "$(. /etc/os-release && echo "$PRETTY_NAME")" \
+	"$KUMO_VERSION" "$("$GO" env GOVERSION)" "$PORT" "$LOADAVG" | tee -a "$OUT"
+
+start_kumo() { # $1: service label for the coldstart line
+	local line
+	line=$("$LOADGEN" coldstart -url "http://127.0.0.1:$PORT/v3" -name "$1" -pidfile "$TMP/kumo.pid" \
+		-log "$TMP/kumo.log" -timeout 60s -- \
+		"$KUMO_BIN" up --data-dir "$TMP/data" --port-offset "$OFFSET" --admin-password "$PASSWORD") || {
+		say "kumo did not start:"
+		cat "$TMP/kumo.log" >&2
+		exit 1
+	}
+	KUMO_PID=$(cat "$TMP/kumo.pid")
+	echo "$line" | tag | tee -a "$OUT"
+}
+
+say "first start of kumo on 127.0.0.1:$PORT (empty data dir)"
+start_kumo kumo-first-start
+stop_kumo
+say "restart on the same data (cold start)"
+start_kumo kumo
+echo "kumo $KUMO_PID" >"$TMP/pids"
+
+say "idle for ${IDLE_WAIT} s"
+sleep "$IDLE_WAIT"
+VMRSS=$(awk '/^VmRSS:/ {print $2}' "/proc/$KUMO_PID/status")
+# VmRSS as the kernel reports it, next to loadgen's own memory sample.
+printf '{"ts":"%s","run":"%s","target":"kumo","workload":"memory","label":"idle-vmrss","source":"/proc/%d/status VmRSS","processes":1,"rss_kib":%d,"idle_s":%d}\n' \
+	"$(date -u +%FT%TZ)" "$RUN" "$KUMO_PID" "$VMRSS" "$IDLE_WAIT" | tee -a "$OUT"
+"$LOADGEN" mem -pids "$TMP/pids" -label idle -target kumo -run "$RUN" -out "$OUT"
+
+set -a
+# shellcheck disable=SC1091
+. "$TMP/data/openrc"
+set +a
+say "loadgen keystone workloads (token-issue, token-validate)"
+"$LOADGEN" -workloads token-issue,token-validate -concurrency "$CONCURRENCY" -duration "$DURATION" \
+	-target kumo -run "$RUN" -out "$OUT" -pids "$TMP/pids" -max-runtime 10m
+"$LOADGEN" mem -pids "$TMP/pids" -label after-load -target kumo -run "$RUN" -out "$OUT"
+
+say "kumobench rescope against kumo"
+"$KUMOBENCH" rescope -concurrency "$CONCURRENCY" -duration "$DURATION" -pids "$TMP/pids" \
+	-target kumo -run "$RUN" -out "$OUT"
+stop_kumo
+
+# The Keystone anchor, only if it is up (it belongs to shared/bench/anchors).
+KS_ARGS=()
+ANCHOR_DIR=$SHARED/bench/anchors
+ks_code=$(curl -s -o /dev/null -w '%{http_code}' -m 3 http://127.0.0.1:5000/v3 || true)
+ks_pid=$(awk '$1 == "keystone" {print $2}' "$ANCHOR_DIR/pids" 2>/dev/null || true)
+if [ "$ks_code" = 200 ] && [ -n "$ks_pid" ] && grep -q uwsgi "/proc/$ks_pid/comm" 2>/dev/null; then
+	say "Keystone anchor is up on :5000 (uwsgi pid $ks_pid): kumobench rescope against it"
+	(
+		if [ -f "$ANCHOR_DIR/openrc" ]; then
+			set -a
+			# shellcheck disable=SC1091
+			. "$ANCHOR_DIR/openrc"
+			set +a
+		else
+			# shellcheck disable=SC1091
+			. "$ANCHOR_DIR/config.env"
+			export OS_AUTH_URL=http://127.0.0.1:5000/v3 OS_USERNAME=admin OS_PASSWORD=$ADMIN_PASSWORD \
+				OS_PROJECT_NAME=admin OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default
+		fi
+		"$KUMOBENCH" rescope -concurrency "$CONCURRENCY" -duration "$DURATION" -pids "$ANCHOR_DIR/pids" \
+			-target keystone-anchor -run "keystone-rescope-$(date -u +%Y%m%dT%H%M%S)" -out "$KS_OUT"
+	)
+	KS_ARGS=(-keystone-rescope "$KS_OUT")
+elif [ -f "$KS_OUT" ]; then
+	say "Keystone anchor not up on :5000; using the earlier rescope run in $KS_OUT"
+	KS_ARGS=(-keystone-rescope "$KS_OUT")
+else
+	say "Keystone anchor not up on :5000 (HTTP '$ks_code'): no Keystone rescope figures"
+fi
+
+echo
+echo "## loadgen table -compare ($ANCHOR_RUN vs $RUN)"
+echo
+"$LOADGEN" table -in "$ANCHORS_FILE,$OUT" -run "$ANCHOR_RUN,$RUN" -compare
+"$KUMOBENCH" summary -anchors "$ANCHORS_FILE" -anchor-run "$ANCHOR_RUN" -kumo "$OUT" -kumo-run "$RUN" "${KS_ARGS[@]}"
+say "results appended to $OUT"
