@@ -104,8 +104,10 @@ data. When every service answers, a line "kumo ready: ..." is printed.`,
 				return err
 			}
 			return c.Serve(ctx, func() {
-				fmt.Printf("kumo ready: identity %s (credentials: %s/openrc, OS_CLOUD=kumo with %s/clouds.yaml)\n",
-					c.IdentityURL, cfg.DataDir, cfg.DataDir)
+				fmt.Printf("kumo ready: identity %s\n", c.IdentityURL)
+				fmt.Printf("  admin credentials: user admin, project admin, domain Default, password %s\n", c.AdminPassword)
+				fmt.Printf("  use them with:     source %s/openrc   (or OS_CLOUD=kumo OS_CLIENT_CONFIG_FILE=%s/clouds.yaml)\n",
+					cfg.DataDir, cfg.DataDir)
 			})
 		},
 	}
