@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"kumo/internal/platform/httpapi"
@@ -39,6 +40,9 @@ type Token struct {
 	IsAdminProject    bool
 	IssuedAt          time.Time
 	ExpiresAt         time.Time
+
+	credsOnce sync.Once
+	creds     map[string]any
 }
 
 // HasRole reports whether the token carries role (case-insensitive).
@@ -49,8 +53,14 @@ func (t *Token) HasRole(role string) bool {
 // Scoped reports whether the token has any scope.
 func (t *Token) Scoped() bool { return t.ProjectID != "" || t.DomainID != "" || t.System != "" }
 
-// PolicyCredentials returns the credential attributes oslo.policy rules test.
+// PolicyCredentials returns the credential attributes oslo.policy rules
+// test. It is built once per Token and must be treated as read-only.
 func (t *Token) PolicyCredentials() map[string]any {
+	t.credsOnce.Do(func() { t.creds = t.buildCredentials() })
+	return t.creds
+}
+
+func (t *Token) buildCredentials() map[string]any {
 	c := map[string]any{
 		"user_id":                   t.UserID,
 		"user_domain_id":            t.UserDomainID,

@@ -77,9 +77,12 @@ func Wrap(h http.Handler, o Options) http.Handler {
 				h.ServeHTTP(sw, r)
 			}()
 		}
-		o.Log.Info("request", "service", o.Service, "request_id", id, "method", r.Method,
-			"path", r.URL.Path, "status", sw.status, "bytes", sw.bytes,
-			"ms", float64(time.Since(start).Microseconds())/1000, "remote", r.RemoteAddr)
+		if o.Log.Enabled(r.Context(), slog.LevelInfo) {
+			o.Log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("service", o.Service),
+				slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", sw.status), slog.Int("bytes", sw.bytes),
+				slog.Float64("ms", float64(time.Since(start).Microseconds())/1000), slog.String("remote", r.RemoteAddr))
+		}
 	})
 }
 
