@@ -353,11 +353,19 @@ func updateProject(c *call) error {
 	if err != nil {
 		return err
 	}
+	wasEnabled := p.Enabled
 	if err := c.s.applyProjectPatch(c.ctx, p, pm); err != nil {
 		return err
 	}
 	if err := c.s.store.UpdateProject(c.ctx, p); err != nil {
 		return c.s.conflict(err, "project", "it is not permitted to have two projects with the same name in the same domain : "+p.Name)
+	}
+	if wasEnabled && !p.Enabled {
+		// As Keystone: tokens of a disabled project stay revoked even if
+		// the project is enabled again.
+		if err := c.s.Revoke(c.ctx, RevocationEvent{ProjectID: p.ID}); err != nil {
+			return err
+		}
 	}
 	return c.json(http.StatusOK, map[string]any{"project": c.projectJSON(p)})
 }

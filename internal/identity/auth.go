@@ -476,15 +476,19 @@ func (s *Service) validate(ctx context.Context, tok string, allowExpired bool) (
 	if now.After(p.ExpiresAt) && !(allowExpired && now.Before(p.ExpiresAt.Add(s.cfg.AllowExpiredWindow))) {
 		return nil, notFound
 	}
-	if s.revoked.isRevoked(&p) {
-		return nil, notFound
-	}
 	td, err := s.resolve(ctx, &p, true)
 	if err != nil {
 		if e, ok := httpapi.AsError(err); ok && (e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden || e.Status == http.StatusNotFound) {
 			return nil, notFound
 		}
 		return nil, err
+	}
+	domains := []string{td.UserDomain.ID}
+	if td.ProjectDomain != nil {
+		domains = append(domains, td.ProjectDomain.ID)
+	}
+	if s.revoked.isRevoked(&p, domains...) {
+		return nil, notFound
 	}
 	td.computeValidUntil()
 	if now.Before(td.validUntil) {

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -92,18 +93,20 @@ func (s *Service) Revoke(ctx context.Context, e RevocationEvent) error {
 }
 
 // isRevoked reports whether any event revokes the token with payload p.
-func (r *revocations) isRevoked(p *token.Payload) bool {
+// domains are the domains the token belongs to besides its domain scope
+// (its user's and its project's): a domain event revokes those too.
+func (r *revocations) isRevoked(p *token.Payload, domains ...string) bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	for i := range r.events {
-		if r.events[i].matches(p) {
+		if r.events[i].matches(p, domains) {
 			return true
 		}
 	}
 	return false
 }
 
-func (e *RevocationEvent) matches(p *token.Payload) bool {
+func (e *RevocationEvent) matches(p *token.Payload, domains []string) bool {
 	if p.IssuedAt.After(e.IssuedBefore) {
 		return false
 	}
@@ -114,7 +117,8 @@ func (e *RevocationEvent) matches(p *token.Payload) bool {
 	if n := len(p.AuditIDs); n > 0 {
 		own, chain = p.AuditIDs[0], p.AuditIDs[n-1]
 	}
-	return eq(e.UserID, p.UserID) && eq(e.ProjectID, p.ProjectID) && eq(e.DomainID, p.DomainID) &&
+	domainMatch := e.DomainID == "" || e.DomainID == p.DomainID || slices.Contains(domains, e.DomainID)
+	return domainMatch && eq(e.UserID, p.UserID) && eq(e.ProjectID, p.ProjectID) &&
 		eq(e.TrustID, p.TrustID) && eq(e.AccessTokenID, p.AccessTokenID) && eq(e.AuditID, own) &&
 		eq(e.AuditChainID, chain)
 }
