@@ -24,7 +24,8 @@ func rootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "kumo",
 		Short: "kumo is an OpenStack-compatible cloud in one binary",
-		Long: `kumo speaks the OpenStack APIs (today: Identity v3, as Keystone) so the
+		Long: `kumo speaks the OpenStack APIs (today: Identity v3 as Keystone, Image v2 as
+Glance) so the
 openstack CLI, the SDKs, Terraform and Tempest work against it unchanged.
 Start an all-in-one cloud with "kumo up".`,
 		SilenceUsage:  true,
@@ -72,7 +73,7 @@ func upCmd() *cobra.Command {
 		Use:   "up",
 		Short: "Start an all-in-one cloud in the foreground",
 		Long: `Start every kumo service in this process on the standard OpenStack ports
-(identity 5000), plus --port-offset. The first start creates the data
+(identity 5000, image 9292), plus --port-offset. The first start creates the data
 directory, the admin user, the admin and service projects, the roles
 admin > member > reader, the region RegionOne and the service catalog, and
 writes DIR/openrc and DIR/clouds.yaml (cloud "kumo"). Later starts keep all
@@ -105,7 +106,7 @@ data. When every service answers, a line "kumo ready: ..." is printed.`,
 				return err
 			}
 			return c.Serve(ctx, func() {
-				fmt.Printf("kumo ready: identity %s\n", c.IdentityURL)
+				fmt.Printf("kumo ready: identity %s, image %s\n", c.IdentityURL, c.ImageURL)
 				fmt.Printf("  admin credentials: user admin, project admin, domain Default, password %s\n", c.AdminPassword)
 				fmt.Printf("  use them with:     source %s/openrc   (or OS_CLOUD=kumo OS_CLIENT_CONFIG_FILE=%s/clouds.yaml)\n",
 					cfg.DataDir, cfg.DataDir)
@@ -114,7 +115,7 @@ data. When every service answers, a line "kumo ready: ..." is printed.`,
 	}
 	cf.register(cmd)
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1", "address every API listens on (env KUMO_LISTEN)")
-	cmd.Flags().IntVar(&portOffset, "port-offset", 0, "added to every standard port, e.g. 10000 puts identity on 15000 (env KUMO_PORT_OFFSET)")
+	cmd.Flags().IntVar(&portOffset, "port-offset", 0, "added to every standard port, e.g. 10000 puts identity on 15000 and image on 19292 (env KUMO_PORT_OFFSET)")
 	cmd.Flags().StringVar(&adminPassword, "admin-password", "", "admin password (default: generated once and kept in DIR/admin-password) (env KUMO_ADMIN_PASSWORD)")
 	cmd.Flags().StringVar(&logLevel, "log-level", "info", "debug, info, warn or error (env KUMO_LOG_LEVEL)")
 	return cmd

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"kumo/internal/identity"
+	"kumo/internal/image"
 	"kumo/internal/platform/config"
 	"kumo/internal/platform/db"
 	"kumo/internal/platform/httpapi"
@@ -29,7 +30,9 @@ type Cloud struct {
 	cfg           config.Config
 	db            *db.DB
 	Identity      *identity.Service
+	Image         *image.Service
 	IdentityURL   string // e.g. http://127.0.0.1:5000/v3
+	ImageURL      string // e.g. http://127.0.0.1:9292
 	AdminPassword string
 	listeners     []namedListener
 	log           *slog.Logger
@@ -91,26 +94,43 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Cloud, er
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
 	}
-	idAddr := net.JoinHostPort(cfg.Listen, strconv.Itoa(config.IdentityPort+cfg.PortOffset))
-	idBase := "http://" + net.JoinHostPort(host, strconv.Itoa(config.IdentityPort+cfg.PortOffset))
-	c.IdentityURL = idBase + "/v3"
+	addr := func(port int) string { return net.JoinHostPort(cfg.Listen, strconv.Itoa(port+cfg.PortOffset)) }
+	url := func(port int) string { return "http://" + net.JoinHostPort(host, strconv.Itoa(port+cfg.PortOffset)) }
+	c.IdentityURL = url(config.IdentityPort) + "/v3"
+	c.ImageURL = url(config.ImagePort)
+	c.Image, err = image.New(ctx, image.Config{DataDir: cfg.DataDir, PolicyFile: cfg.Image.PolicyFile, IdentityURL: c.IdentityURL}, c.db, c.Identity, log)
+	if err != nil {
+		c.db.Close()
+		return nil, err
+	}
 	err = c.Identity.Bootstrap(ctx, identity.BootstrapOptions{
 		AdminPassword: c.AdminPassword,
-		Endpoints: []identity.CatalogEntry{{
-			Type: "identity", Name: "keystone", Description: "kumo identity (Keystone v3)",
-			PublicURL: c.IdentityURL, InternalURL: c.IdentityURL, AdminURL: c.IdentityURL,
-		}},
+		Endpoints: []identity.CatalogEntry{
+			{Type: "identity", Name: "keystone", Description: "kumo identity (Keystone v3)",
+				PublicURL: c.IdentityURL, InternalURL: c.IdentityURL, AdminURL: c.IdentityURL},
+			{Type: "image", Name: "glance", Description: "kumo image (Glance v2)",
+				PublicURL: c.ImageURL, InternalURL: c.ImageURL, AdminURL: c.ImageURL},
+		},
 	})
 	if err != nil {
 		c.db.Close()
 		return nil, err
 	}
-	l, err := httpapi.Listen("identity", idAddr)
-	if err != nil {
-		c.db.Close()
-		return nil, err
+	for _, svc := range []struct {
+		name    string
+		port    int
+		handler http.Handler
+	}{
+		{"identity", config.IdentityPort, c.Identity.Handler()},
+		{"image", config.ImagePort, c.Image.Handler()},
+	} {
+		l, err := httpapi.Listen(svc.name, addr(svc.port))
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		c.listeners = append(c.listeners, namedListener{svc.name, l, svc.handler})
 	}
-	c.listeners = append(c.listeners, namedListener{"identity", l, c.Identity.Handler()})
 	if err := c.writeClientConfig(); err != nil {
 		c.Close()
 		return nil, err
@@ -153,7 +173,7 @@ func (c *Cloud) Serve(ctx context.Context, ready func()) error {
 // waitReady polls every service's version document until it answers.
 func (c *Cloud) waitReady(ctx context.Context) error {
 	client := &http.Client{Timeout: 2 * time.Second}
-	for _, url := range []string{c.IdentityURL} {
+	for _, url := range []string{c.IdentityURL, c.ImageURL} {
 		for {
 			resp, err := client.Get(url)
 			if err == nil {

@@ -21,6 +21,12 @@ type Config struct {
 	AdminPassword string   `yaml:"admin_password"`
 	LogLevel      string   `yaml:"log_level"`
 	Identity      Identity `yaml:"identity"`
+	Image         Image    `yaml:"image"`
+}
+
+// Image holds the image service's options.
+type Image struct {
+	PolicyFile string `yaml:"policy_file"`
 }
 
 // Identity holds the identity service's options, named as Keystone's.
@@ -101,4 +107,5 @@ func Load(file string) (Config, error) {
 // Standard ports of the OpenStack services kumo runs.
 const (
 	IdentityPort = 5000
+	ImagePort    = 9292
 )

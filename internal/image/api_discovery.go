@@ -1,0 +1,135 @@
+package image
+
+import (
+	"embed"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"kumo/internal/platform/httpapi"
+)
+
+//go:embed schemas/*.json
+var schemaFS embed.FS
+
+// Schemas are Glance Zed's, with the default disk and container formats
+// and the custom properties of Glance's etc/schema-image.json.
+var (
+	imageSchema   = mustSchema("schemas/image.json")
+	memberSchema  = mustSchema("schemas/member.json")
+	imagesSchema  = collectionSchema("images", imageSchema, true)
+	membersSchema = collectionSchema("members", memberSchema, false)
+	// metadefSchemas are the metadata-definition schemas by URL name
+	// (namespace, namespaces, object, ..., tags); only the schemas are
+	// served, the metadefs API itself is not implemented.
+	metadefSchemas = mustSchema("schemas/metadefs.json")
+)
+
+func mustSchema(name string) map[string]any {
+	b, err := schemaFS.ReadFile(name)
+	if err != nil {
+		panic(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// collectionSchema is Glance's CollectionSchema: raw (with first/next
+// links) for images, minimal for members.
+func collectionSchema(name string, item map[string]any, raw bool) map[string]any {
+	props := map[string]any{name: map[string]any{"type": "array", "items": item}, "schema": map[string]any{"type": "string"}}
+	links := []any{map[string]any{"rel": "describedby", "href": "{schema}"}}
+	if raw {
+		props["first"] = map[string]any{"type": "string"}
+		props["next"] = map[string]any{"type": "string"}
+		links = []any{map[string]any{"rel": "first", "href": "{first}"}, map[string]any{"rel": "next", "href": "{next}"}, links[0]}
+	}
+	return map[string]any{"name": name, "properties": props, "links": links}
+}
+
+var discoveryRoutes = []route{
+	{pattern: "GET /{$}", public: true, handle: versions(http.StatusMultipleChoices)},
+	{pattern: "GET /versions", public: true, handle: versions(http.StatusOK)},
+	{pattern: "GET /v2", public: true, handle: versions(http.StatusOK)},
+	{pattern: "GET /v2/{$}", public: true, handle: versions(http.StatusOK)},
+}
+
+var schemaRoutes = []route{
+	{pattern: "GET /v2/schemas/image", handle: schema(imageSchema)},
+	{pattern: "GET /v2/schemas/images", handle: schema(imagesSchema)},
+	{pattern: "GET /v2/schemas/member", handle: schema(memberSchema)},
+	{pattern: "GET /v2/schemas/members", handle: schema(membersSchema)},
+	{pattern: "GET /v2/schemas/metadefs/{kind}", handle: func(c *call) error {
+		doc, ok := metadefSchemas[c.param("kind")].(map[string]any)
+		if !ok {
+			return httpapi.NotFound("The resource could not be found.")
+		}
+		return c.json(http.StatusOK, doc)
+	}},
+}
+
+var importRoutes = []route{
+	{pattern: "GET /v2/info/import", handle: importInfo},
+	{pattern: "GET /v2/info/stores", handle: func(c *call) error {
+		return httpapi.NotFound("Multi backend is not supported at this site.")
+	}},
+	{pattern: "PUT /v2/images/{image_id}/stage", handle: func(c *call) error {
+		return httpapi.NotFound("'glance-direct' method is not available at this site.")
+	}},
+	{pattern: "POST /v2/images/{image_id}/import", parse: parseImport, target: loadImage, handle: func(c *call) error {
+		return httpapi.BadRequest("Unknown import method name '%s'.", c.input)
+	}},
+}
+
+func schema(doc map[string]any) func(c *call) error {
+	return func(c *call) error { return c.json(http.StatusOK, doc) }
+}
+
+// versionList is what Glance Zed advertises without an image cache or
+// multiple stores: 2.15 is current (2.16, the cache API, and 2.10-2.13,
+// multi-store, are not offered).
+var versionList = []struct{ id, status string }{
+	{"v2.15", "CURRENT"}, {"v2.9", "SUPPORTED"}, {"v2.7", "SUPPORTED"}, {"v2.6", "SUPPORTED"}, {"v2.5", "SUPPORTED"},
+	{"v2.4", "SUPPORTED"}, {"v2.3", "SUPPORTED"}, {"v2.2", "SUPPORTED"}, {"v2.1", "SUPPORTED"}, {"v2.0", "SUPPORTED"},
+}
+
+func versions(status int) func(c *call) error {
+	return func(c *call) error {
+		href := strings.TrimSuffix(c.base(), "/") + "/v2/"
+		out := make([]any, 0, len(versionList))
+		for _, v := range versionList {
+			out = append(out, map[string]any{"id": v.id, "status": v.status,
+				"links": []any{map[string]any{"rel": "self", "href": href}}})
+		}
+		return c.json(status, map[string]any{"versions": out})
+	}
+}
+
+// importInfo lists no import methods: interoperable import is not
+// implemented, which is how a Glance with enabled_import_methods = []
+// answers.
+func importInfo(c *call) error {
+	return c.json(http.StatusOK, map[string]any{"import-methods": map[string]any{
+		"description": "Import methods available.", "type": "array", "value": []string{}}})
+}
+
+func parseImport(c *call) error {
+	v, err := c.body()
+	if err != nil {
+		return err
+	}
+	m, _ := v.(map[string]any)
+	method, ok := m["method"].(map[string]any)
+	if !ok {
+		return httpapi.BadRequest("Import request requires a 'method' field.")
+	}
+	name, ok := method["name"]
+	if !ok {
+		return httpapi.BadRequest("Import request requires a 'name' field.")
+	}
+	c.input = name
+	return httpapi.BadRequest("Unknown import method name '%v'.", name)
+}

@@ -1,0 +1,6 @@
+package image
+
+import "embed"
+
+//go:embed migrations/*.sql
+var migrationsFS embed.FS

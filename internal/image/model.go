@@ -1,0 +1,65 @@
+package image
+
+import "time"
+
+// Image is a Glance image. Pointer fields are the ones Glance shows as null
+// until they are known (name, formats, size and the hashes of the data).
+type Image struct {
+	ID              string
+	Name            *string
+	Status          string
+	Visibility      string
+	Owner           *string
+	DiskFormat      *string
+	ContainerFormat *string
+	Size            *int64
+	VirtualSize     *int64
+	Checksum        *string
+	OSHashAlgo      *string
+	OSHashValue     *string
+	MinDisk         int64
+	MinRAM          int64
+	Protected       bool
+	OSHidden        bool
+	HasData         bool // the image's data is stored (Glance: it has a location)
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	Properties      map[string]string // custom properties
+	Tags            []string
+}
+
+// owner returns the owning project, "" when none.
+func (im *Image) owner() string {
+	if im.Owner == nil {
+		return ""
+	}
+	return *im.Owner
+}
+
+// Member is one project an image is shared with.
+type Member struct {
+	ImageID   string
+	MemberID  string
+	Status    string // pending, accepted, rejected
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Image statuses, as Glance names them.
+const (
+	statusQueued      = "queued"
+	statusSaving      = "saving"
+	statusActive      = "active"
+	statusKilled      = "killed"
+	statusDeleted     = "deleted"
+	statusDeactivated = "deactivated"
+)
+
+// Glance's default [image_format] lists.
+var (
+	diskFormats      = []string{"ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"}
+	containerFormats = []string{"ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"}
+	imageStatuses    = []string{"queued", "saving", "active", "killed", "deleted", "uploading", "importing", "pending_delete", "deactivated"}
+	visibilities     = []string{"community", "public", "private", "shared"}
+	memberStatuses   = []string{"pending", "accepted", "rejected"}
+)

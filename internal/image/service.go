@@ -1,0 +1,124 @@
+// Package image is kumo's Glance: the Image v2 API (images, data upload
+// and download, sharing through members, tags, schemas) over local-disk
+// storage. api.go lists every route and the rule that guards it.
+package image
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"kumo/internal/platform/authn"
+	"kumo/internal/platform/db"
+	"kumo/internal/platform/policy"
+)
+
+// Config is the image service's configuration.
+type Config struct {
+	DataDir    string // image data lives in DataDir/images/<id>
+	PolicyFile string // optional oslo.policy YAML/JSON overrides
+	// MaxImageSize is Glance's image_size_cap: larger uploads get 413.
+	// Default 1 TiB, as Glance.
+	MaxImageSize int64
+	// IdentityURL is put in WWW-Authenticate on 401 answers.
+	IdentityURL string
+	// PublicURL, when set, is the image endpoint used in version documents;
+	// otherwise the request's Host is used.
+	PublicURL string
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxImageSize == 0 {
+		c.MaxImageSize = 1 << 40
+	}
+}
+
+// Service is the image service: domain rules over Store and the data dir.
+type Service struct {
+	cfg       Config
+	store     *Store
+	policy    *policy.Enforcer
+	validator authn.Validator
+	log       *slog.Logger
+	dataDir   string // DataDir/images
+	now       func() time.Time
+}
+
+// New opens the image service on an already-open database: it applies the
+// migrations, loads the policy, creates the data directory and repairs what
+// a crash may have left (uploads in progress go back to queued, and their
+// temporary files are removed). v validates X-Auth-Token; in `kumo up` it
+// is the identity service.
+func New(ctx context.Context, cfg Config, d *db.DB, v authn.Validator, log *slog.Logger) (*Service, error) {
+	cfg.setDefaults()
+	if cfg.DataDir == "" {
+		return nil, fmt.Errorf("image: no data directory")
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	if _, err := d.Migrate(ctx, "image", migrationsFS, "migrations"); err != nil {
+		return nil, err
+	}
+	enf, err := policy.New(DefaultPolicies, cfg.PolicyFile)
+	if err != nil {
+		return nil, fmt.Errorf("image: policy: %w", err)
+	}
+	s := &Service{cfg: cfg, store: &Store{db: d}, policy: enf, validator: v, log: log,
+		dataDir: filepath.Join(cfg.DataDir, "images"), now: func() time.Time { return time.Now().UTC() }}
+	if err := os.MkdirAll(s.dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("image: data dir: %w", err)
+	}
+	if err := s.recover(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// recover puts images whose upload was cut by a crash back to queued and
+// removes temporary files: an image is active only once its data file was
+// fsynced and renamed into place.
+func (s *Service) recover(ctx context.Context) error {
+	ids, err := s.store.ImagesSaving(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		im, err := s.store.GetImage(ctx, id)
+		if err != nil {
+			continue
+		}
+		resetData(im)
+		im.Status, im.UpdatedAt = statusQueued, s.now()
+		if err := s.store.SaveImage(ctx, im, statusSaving); err != nil && err != errStale && err != errNotFound {
+			return err
+		}
+	}
+	entries, err := os.ReadDir(s.dataDir)
+	if err != nil {
+		return fmt.Errorf("image: data dir: %w", err)
+	}
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			_ = os.Remove(filepath.Join(s.dataDir, e.Name()))
+		}
+	}
+	return nil
+}
+
+// Store returns the service's store (for tests).
+func (s *Service) Store() *Store { return s.store }
+
+// dataPath is where an active image's data lives.
+func (s *Service) dataPath(id string) string { return filepath.Join(s.dataDir, id) }
+
+// resetData forgets everything known about an image's data, as Glance does
+// when an image goes back to queued.
+func resetData(im *Image) {
+	im.Size, im.VirtualSize, im.Checksum, im.OSHashAlgo, im.OSHashValue = nil, nil, nil, nil, nil
+	im.HasData = false
+}

@@ -1,0 +1,291 @@
+package image
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"kumo/internal/platform/db"
+)
+
+// Store is the image service's persistence: its tables and nothing else.
+type Store struct {
+	db *db.DB
+}
+
+var (
+	// errNotFound is returned by lookups that match no (live) row.
+	errNotFound = errors.New("not found")
+	// errStale is returned by a conditional write whose precondition (the
+	// image's status) no longer holds.
+	errStale = errors.New("image changed concurrently")
+)
+
+type queryer interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+}
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+func wrap(op string, err error) error {
+	if err == nil || errors.Is(err, errNotFound) || errors.Is(err, errStale) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+const imageCols = `id, name, status, visibility, owner, disk_format, container_format, size, virtual_size,
+	checksum, os_hash_algo, os_hash_value, min_disk, min_ram, protected, os_hidden, has_data, created_at, updated_at`
+
+func scanImage(row interface{ Scan(...any) error }) (*Image, error) {
+	var im Image
+	var name, owner, df, cf, ck, algo, hv sql.NullString
+	var size, vsize sql.NullInt64
+	var prot, hidden, data int
+	var created, updated int64
+	if err := row.Scan(&im.ID, &name, &im.Status, &im.Visibility, &owner, &df, &cf, &size, &vsize,
+		&ck, &algo, &hv, &im.MinDisk, &im.MinRAM, &prot, &hidden, &data, &created, &updated); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errNotFound
+		}
+		return nil, err
+	}
+	im.Name, im.Owner, im.DiskFormat, im.ContainerFormat = strPtr(name), strPtr(owner), strPtr(df), strPtr(cf)
+	im.Checksum, im.OSHashAlgo, im.OSHashValue = strPtr(ck), strPtr(algo), strPtr(hv)
+	im.Size, im.VirtualSize = intPtr(size), intPtr(vsize)
+	im.Protected, im.OSHidden, im.HasData = prot == 1, hidden == 1, data == 1
+	im.CreatedAt, im.UpdatedAt = fromMicros(created), fromMicros(updated)
+	im.Properties = map[string]string{}
+	im.Tags = []string{}
+	return &im, nil
+}
+
+func strPtr(n sql.NullString) *string {
+	if !n.Valid {
+		return nil
+	}
+	s := n.String
+	return &s
+}
+
+func intPtr(n sql.NullInt64) *int64 {
+	if !n.Valid {
+		return nil
+	}
+	v := n.Int64
+	return &v
+}
+
+func nullable[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func imageArgs(im *Image) []any {
+	return []any{nullable(im.Name), im.Status, im.Visibility, nullable(im.Owner), nullable(im.DiskFormat),
+		nullable(im.ContainerFormat), nullable(im.Size), nullable(im.VirtualSize), nullable(im.Checksum),
+		nullable(im.OSHashAlgo), nullable(im.OSHashValue), im.MinDisk, im.MinRAM, boolInt(im.Protected),
+		boolInt(im.OSHidden), boolInt(im.HasData), micros(im.CreatedAt), micros(im.UpdatedAt)}
+}
+
+// CreateImage stores a new image with its properties and tags.
+func (s *Store) CreateImage(ctx context.Context, im *Image) error {
+	return wrap("create image", s.db.Tx(ctx, func(tx *sql.Tx) error {
+		args := append([]any{im.ID}, imageArgs(im)...)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO images (`+imageCols+`) VALUES (`+placeholders(19)+`)`, args...); err != nil {
+			return err
+		}
+		return writeChildren(ctx, tx, im)
+	}))
+}
+
+func writeChildren(ctx context.Context, tx *sql.Tx, im *Image) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM image_properties WHERE image_id = ?`, im.ID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM image_tags WHERE image_id = ?`, im.ID); err != nil {
+		return err
+	}
+	for k, v := range im.Properties {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO image_properties (image_id, name, value) VALUES (?, ?, ?)`, im.ID, k, v); err != nil {
+			return err
+		}
+	}
+	for _, t := range im.Tags {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO image_tags (image_id, value) VALUES (?, ?)`, im.ID, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// GetImage returns a live (not deleted) image with its properties and tags.
+func (s *Store) GetImage(ctx context.Context, id string) (*Image, error) {
+	im, err := scanImage(s.db.R.QueryRowContext(ctx, `SELECT `+imageCols+` FROM images WHERE id = ? AND deleted = 0`, id))
+	if err != nil {
+		return nil, wrap("get image", err)
+	}
+	if err := s.loadChildren(ctx, []*Image{im}); err != nil {
+		return nil, wrap("get image", err)
+	}
+	return im, nil
+}
+
+// loadChildren fills the properties and tags of images in two queries.
+func (s *Store) loadChildren(ctx context.Context, ims []*Image) error {
+	if len(ims) == 0 {
+		return nil
+	}
+	byID := make(map[string]*Image, len(ims))
+	ids := make([]any, 0, len(ims))
+	for _, im := range ims {
+		byID[im.ID] = im
+		ids = append(ids, im.ID)
+	}
+	in := placeholders(len(ids))
+	rows, err := s.db.R.QueryContext(ctx, `SELECT image_id, name, value FROM image_properties WHERE image_id IN (`+in+`)`, ids...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id, k, v string
+		if err := rows.Scan(&id, &k, &v); err != nil {
+			rows.Close()
+			return err
+		}
+		byID[id].Properties[k] = v
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows, err = s.db.R.QueryContext(ctx, `SELECT image_id, value FROM image_tags WHERE image_id IN (`+in+`) ORDER BY value`, ids...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, t string
+		if err := rows.Scan(&id, &t); err != nil {
+			return err
+		}
+		byID[id].Tags = append(byID[id].Tags, t)
+	}
+	return rows.Err()
+}
+
+// SaveImage writes every field, property and tag of im. When fromStatus is
+// not "", the write happens only if the stored status still is fromStatus
+// (errStale otherwise), which is how the upload state machine stays
+// consistent with concurrent requests.
+func (s *Store) SaveImage(ctx context.Context, im *Image, fromStatus string) error {
+	return wrap("save image", s.db.Tx(ctx, func(tx *sql.Tx) error {
+		q := `UPDATE images SET name = ?, status = ?, visibility = ?, owner = ?, disk_format = ?, container_format = ?,
+			size = ?, virtual_size = ?, checksum = ?, os_hash_algo = ?, os_hash_value = ?, min_disk = ?, min_ram = ?,
+			protected = ?, os_hidden = ?, has_data = ?, created_at = ?, updated_at = ? WHERE id = ? AND deleted = 0`
+		args := append(imageArgs(im), im.ID)
+		if fromStatus != "" {
+			q += ` AND status = ?`
+			args = append(args, fromStatus)
+		}
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			var st string
+			err := tx.QueryRowContext(ctx, `SELECT status FROM images WHERE id = ? AND deleted = 0`, im.ID).Scan(&st)
+			if errors.Is(err, sql.ErrNoRows) {
+				return errNotFound
+			}
+			return errStale
+		}
+		return writeChildren(ctx, tx, im)
+	}))
+}
+
+// DeleteImage marks an image deleted, dropping its properties, tags and
+// members; the row stays so the id is never reused.
+func (s *Store) DeleteImage(ctx context.Context, id string, at time.Time) error {
+	return wrap("delete image", s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE images SET deleted = 1, status = ?, deleted_at = ?, updated_at = ?, has_data = 0
+			WHERE id = ? AND deleted = 0`, statusDeleted, micros(at), micros(at), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errNotFound
+		}
+		for _, t := range []string{"image_properties", "image_tags", "image_members"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE image_id = ?`, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+}
+
+// ImagesWithData lists the ids of images whose data should be on disk, and
+// of images left in "saving" by a crash (for start-up reconciliation).
+func (s *Store) ImagesSaving(ctx context.Context) ([]string, error) {
+	rows, err := s.db.R.QueryContext(ctx, `SELECT id FROM images WHERE deleted = 0 AND status = ?`, statusSaving)
+	if err != nil {
+		return nil, wrap("images saving", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// AddTag adds a tag (idempotent).
+func (s *Store) AddTag(ctx context.Context, id, tag string, at time.Time) error {
+	return wrap("add tag", s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO image_tags (image_id, value) VALUES (?, ?) ON CONFLICT DO NOTHING`, id, tag); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE images SET updated_at = ? WHERE id = ?`, micros(at), id)
+		return err
+	}))
+}
+
+// DeleteTag removes a tag; errNotFound when the image had no such tag.
+func (s *Store) DeleteTag(ctx context.Context, id, tag string, at time.Time) error {
+	return wrap("delete tag", s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM image_tags WHERE image_id = ? AND value = ?`, id, tag)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errNotFound
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE images SET updated_at = ? WHERE id = ?`, micros(at), id)
+		return err
+	}))
+}
