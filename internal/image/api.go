@@ -34,18 +34,24 @@ type route struct {
 	handle  func(c *call) error
 }
 
+// routes lists every door; each file declares its group (api_images.go,
+// api_data.go, api_members.go, api_tags.go, api_discovery.go,
+// api_metadefs.go).
+//
 // Not implemented in this version (they answer as a Glance with the
-// feature disabled, or 404 where Glance has no such door then):
+// feature disabled would, or 404 where such a Glance has no door):
 //   - interoperable import: /v2/info/import lists no methods, PUT .../stage
 //     is 404 (glance-direct disabled), POST .../import is 400 (unknown
-//     method); no web-download or copy-image;
-//   - tasks (/v2/tasks), image cache (/v2/cache), metadata definitions
-//     (/v2/metadefs; their schemas are served), unified-limit quotas (/v2/info/usage), multiple
-//     stores (/v2/info/stores is 404 "Multi backend is not supported",
-//     DELETE /v2/stores/...), locations (show_multiple_locations off).
+//     method); no web-download, glance-direct or copy-image, no staging;
+//   - tasks (/v2/tasks), the image cache (/v2/cache, API 2.14-2.16),
+//     unified-limit quotas (/v2/info/usage, 413 on image count or total
+//     size), multiple stores (/v2/info/stores is 404 "Multi backend is not
+//     supported at this site", DELETE /v2/stores/...), image locations
+//     (as show_multiple_locations = False: PATCH of /locations is 403),
+//     the object-store backend (data is on local disk only).
 func (s *Service) routes() []route {
 	var all []route
-	for _, g := range [][]route{discoveryRoutes, imageRoutes, dataRoutes, memberRoutes, tagRoutes, schemaRoutes, importRoutes} {
+	for _, g := range [][]route{discoveryRoutes, imageRoutes, dataRoutes, memberRoutes, tagRoutes, schemaRoutes, importRoutes, metadefRoutes} {
 		all = append(all, g...)
 	}
 	return all
@@ -127,9 +133,10 @@ type call struct {
 	r     *http.Request
 	ctx   context.Context
 	tok   *authn.Token
-	admin bool   // Glance's context.is_admin (rule context_is_admin)
-	image *Image // the image a target loader found
-	input any    // what parse decoded
+	admin bool       // Glance's context.is_admin (rule context_is_admin)
+	image *Image     // the image a target loader found
+	ns    *Namespace // the metadef namespace a target loader found
+	input any        // what parse decoded
 }
 
 func (s *Service) dispatch(rt route) http.Handler {
@@ -197,6 +204,9 @@ func (c *call) enforce(rule string) error {
 	if c.image != nil && (rule == "get_image" || !c.s.policy.Enforce("get_image", c.creds(), target)) {
 		return httpapi.NotFound("No image found with ID %s", c.image.ID)
 	}
+	if c.ns != nil && (rule == "get_metadef_namespace" || !c.s.policy.Enforce("get_metadef_namespace", c.creds(), target)) {
+		return httpapi.NotFound("Metadata definition namespace=%s was not found.", c.ns.Namespace)
+	}
 	return httpapi.Forbidden("You are not authorized to complete %s action.", rule)
 }
 
@@ -207,6 +217,9 @@ func (c *call) allowed(rule string) bool { return c.s.policy.Enforce(rule, c.cre
 // attributes, project_id for owner, member_id for the caller when the
 // image is shared with it, and the custom properties).
 func (c *call) target() map[string]any {
+	if c.ns != nil {
+		return map[string]any{"project_id": nullable(c.ns.Owner), "owner": nullable(c.ns.Owner), "visibility": c.ns.Visibility}
+	}
 	if c.image == nil {
 		return map[string]any{"project_id": nilIfEmpty(c.project())}
 	}

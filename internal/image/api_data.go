@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"kumo/internal/image/diskformat"
 	"kumo/internal/platform/httpapi"
@@ -86,7 +87,7 @@ func uploadImage(c *call) error {
 	// From here on the image must never stay in saving: the database writes
 	// below outlive a client that went away.
 	ctx := context.WithoutCancel(c.ctx)
-	info, err := c.s.receive(c.ctx, im, c.r.Body)
+	info, err := c.s.receive(c.ctx, im, c.r.Body, c.r.ContentLength)
 	if err != nil {
 		c.s.restoreQueued(ctx, im)
 		return err
@@ -127,7 +128,9 @@ type received struct {
 
 // receive streams body into the image's data file and returns what it
 // learnt. On error nothing is left on disk.
-func (s *Service) receive(ctx context.Context, im *Image, body io.Reader) (received, error) {
+// length is the announced Content-Length (-1 when chunked): fewer bytes
+// means the client went away.
+func (s *Service) receive(ctx context.Context, im *Image, body io.Reader, length int64) (received, error) {
 	var out received
 	tmp := s.dataPath(im.ID) + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
@@ -143,15 +146,16 @@ func (s *Service) receive(ctx context.Context, im *Image, body io.Reader) (recei
 	}()
 	md, sh := md5.New(), sha512.New()
 	limit := s.cfg.MaxImageSize
-	w := io.MultiWriter(f, md, sh)
-	buf := make([]byte, 1<<20)
-	n, err := io.CopyBuffer(w, io.LimitReader(body, limit+1), buf)
+	n, err := hashCopy(f, md, sh, io.LimitReader(body, limit+1))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return out, httpapi.Errorf(http.StatusRequestEntityTooLarge, "Request Entity Too Large")
 		}
 		return out, httpapi.BadRequest("Error reading the image data from the request: %v", err)
+	}
+	if length >= 0 && n != length {
+		return out, httpapi.BadRequest("The image data ended after %d of %d bytes.", n, length)
 	}
 	if n > limit {
 		return out, httpapi.Errorf(http.StatusRequestEntityTooLarge, "The incoming image is too large: it exceeds the limit of %d bytes", limit)
@@ -164,12 +168,6 @@ func (s *Service) receive(ctx context.Context, im *Image, body io.Reader) (recei
 	}
 	if cf := *im.ContainerFormat; inspectContainers[cf] && n > 0 {
 		info, err := diskformat.Inspect(ctx, tmp, *im.DiskFormat)
-		if rawSizeQuirk(err) {
-			// qemu-img reports a raw file's size rounded up to whole
-			// sectors, which diskformat (as of this writing) refuses as a
-			// size disagreement; raw content has no header to be unsafe.
-			info, err = diskformat.Info{Format: "raw", VirtualSize: n}, nil
-		}
 		if err != nil {
 			if diskformat.IsBadImage(err) {
 				return out, httpapi.BadRequest("Image data refused: %v", err)
@@ -187,12 +185,53 @@ func (s *Service) receive(ctx context.Context, im *Image, body io.Reader) (recei
 	return out, nil
 }
 
-// rawSizeQuirk reports whether err is diskformat refusing raw content only
-// because qemu-img's virtual size is the file size rounded up to 512 bytes.
-func rawSizeQuirk(err error) bool {
-	var e *diskformat.Error
-	return errors.As(err, &e) && errors.Is(err, diskformat.ErrInvalidImage) && e.Detected == "raw" &&
-		strings.Contains(e.Reason, "virtual size") && strings.Contains(e.Reason, "differs from the header")
+// hashCopy copies r to f while computing two hashes. The hashes run on
+// their own goroutines, overlapped with writing the chunk and reading the
+// next one (double buffering), so a stream is not limited by MD5 plus
+// SHA-512 on one core.
+func hashCopy(f io.Writer, h1, h2 hash.Hash, r io.Reader) (int64, error) {
+	const chunk = 1 << 20
+	bufs := [2][]byte{make([]byte, chunk), make([]byte, chunk)}
+	var wg sync.WaitGroup
+	var total int64
+	for i := 0; ; i ^= 1 {
+		n, rerr := fill(r, bufs[i])
+		wg.Wait() // the hashes are done with the other buffer
+		if n > 0 {
+			p := bufs[i][:n]
+			wg.Add(2)
+			go func() { h1.Write(p); wg.Done() }()
+			go func() { h2.Write(p); wg.Done() }()
+			if _, err := f.Write(p); err != nil {
+				wg.Wait()
+				return total, err
+			}
+			total += int64(n)
+		}
+		if rerr == io.EOF {
+			wg.Wait()
+			return total, nil
+		}
+		if rerr != nil {
+			wg.Wait()
+			return total, rerr
+		}
+	}
+}
+
+// fill reads into p until it is full or r fails; unlike io.ReadFull, only
+// io.EOF means the end (a truncated HTTP body is io.ErrUnexpectedEOF and
+// must stay an error).
+func fill(r io.Reader, p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		m, err := r.Read(p[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 func hexSum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
@@ -251,7 +290,7 @@ func downloadImage(c *call) error {
 		return nil
 	}
 	// Errors here mean the client went away; the status is already sent.
-	_, _ = io.CopyN(c.w, f, length)
+	_, _ = io.CopyBuffer(c.w, io.LimitReader(f, length), make([]byte, 1<<20))
 	return nil
 }
 

@@ -20,8 +20,7 @@ var (
 	imagesSchema  = collectionSchema("images", imageSchema, true)
 	membersSchema = collectionSchema("members", memberSchema, false)
 	// metadefSchemas are the metadata-definition schemas by URL name
-	// (namespace, namespaces, object, ..., tags); only the schemas are
-	// served, the metadefs API itself is not implemented.
+	// (namespace, namespaces, object, ..., tags).
 	metadefSchemas = mustSchema("schemas/metadefs.json")
 )
 
@@ -79,8 +78,10 @@ var importRoutes = []route{
 	{pattern: "PUT /v2/images/{image_id}/stage", handle: func(c *call) error {
 		return httpapi.NotFound("'glance-direct' method is not available at this site.")
 	}},
+	// Glance validates the import body before looking the image up: with
+	// no import method enabled every well-formed request is a 400.
 	{pattern: "POST /v2/images/{image_id}/import", parse: parseImport, target: loadImage, handle: func(c *call) error {
-		return httpapi.BadRequest("Unknown import method name '%s'.", c.input)
+		return httpapi.BadRequest("Unknown import method name '%v'.", c.input)
 	}},
 }
 

@@ -70,11 +70,10 @@ func parseCreate(c *call) error {
 
 func createImage(c *call) error {
 	body := c.input.(map[string]any)
+	// The owner defaults to the caller's project; null means no owner.
 	owner := c.project()
 	if o, ok := body["owner"]; ok {
-		if s, _ := o.(string); s != "" || o == nil {
-			owner = s
-		}
+		owner, _ = o.(string)
 	}
 	visibility := "shared"
 	if v, ok := body["visibility"].(string); ok {
@@ -120,6 +119,9 @@ func createImage(c *call) error {
 		default:
 			im.Properties[k] = v.(string)
 		}
+	}
+	if err := checkLimits(im); err != nil {
+		return err
 	}
 	if err := c.s.store.CreateImage(c.ctx, im); err != nil {
 		if db.IsUniqueViolation(err) {

@@ -206,6 +206,9 @@ func updateImage(c *call) error {
 		}
 	}
 	if len(changes) > 0 {
+		if err := checkLimits(im); err != nil {
+			return err
+		}
 		im.UpdatedAt = c.s.now()
 		if err := c.s.store.SaveImage(c.ctx, im, im.Status); err != nil {
 			if errors.Is(err, errStale) {

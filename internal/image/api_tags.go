@@ -2,6 +2,7 @@ package image
 
 import (
 	"errors"
+	"net/http"
 	"slices"
 	"unicode/utf8"
 
@@ -20,6 +21,9 @@ func addTag(c *call) error {
 	tag := c.param("tag_value")
 	if utf8.RuneCountInString(tag) > 255 {
 		return schemaError("'%s' is too long", tag)
+	}
+	if !slices.Contains(c.image.Tags, tag) && len(c.image.Tags)+1 > maxImageTags {
+		return httpapi.Errorf(http.StatusRequestEntityTooLarge, "Image tag limit exceeded for image %s: The limit has been exceeded on the number of allowed image tags. Attempted: %d, Maximum: %d:", c.image.ID, len(c.image.Tags)+1, maxImageTags)
 	}
 	if err := c.s.store.AddTag(c.ctx, c.image.ID, tag, c.s.now()); err != nil {
 		return err

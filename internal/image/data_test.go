@@ -253,3 +253,94 @@ func TestRestartKeepsImagesAndRecoversUploads(t *testing.T) {
 		t.Fatal("data after restart differs")
 	}
 }
+
+// errAfter yields n zero bytes, then err.
+type errAfter struct {
+	n   int
+	err error
+}
+
+func (e *errAfter) Read(p []byte) (int, error) {
+	if e.n == 0 {
+		return 0, e.err
+	}
+	k := min(len(p), e.n)
+	clear(p[:k])
+	e.n -= k
+	return k, nil
+}
+
+func TestHashCopyEndsOnlyAtEOF(t *testing.T) {
+	var buf bytes.Buffer
+	n, err := hashCopy(&buf, md5.New(), sha512.New(), &errAfter{n: 3 << 20, err: io.ErrUnexpectedEOF})
+	if err != io.ErrUnexpectedEOF || n != 3<<20 {
+		t.Fatalf("truncated stream: n=%d err=%v", n, err)
+	}
+	buf.Reset()
+	h := md5.New()
+	n, err = hashCopy(&buf, h, sha512.New(), &errAfter{n: 5<<20 + 7, err: io.EOF})
+	want := md5.Sum(make([]byte, 5<<20+7))
+	if err != nil || n != 5<<20+7 || !bytes.Equal(h.Sum(nil), want[:]) {
+		t.Fatalf("complete stream: n=%d err=%v", n, err)
+	}
+}
+
+func TestConcurrentUploadsOneWins(t *testing.T) {
+	tc := newTestCloud(t)
+	id := tc.create(tc.alice, map[string]any{"disk_format": "raw", "container_format": "bare"})
+	pr, pw := io.Pipe()
+	first := make(chan int)
+	go func() {
+		req, _ := http.NewRequest("PUT", tc.srv.URL+"/v2/images/"+id+"/file", pr)
+		req.Header.Set("X-Auth-Token", tc.alice)
+		req.Header.Set("Content-Type", "application/octet-stream")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			first <- 0
+			return
+		}
+		res.Body.Close()
+		first <- res.StatusCode
+	}()
+	_, _ = pw.Write(make([]byte, 4096))
+	tc.waitStatus(id, "saving")
+	tc.must(409, "PUT", "/v2/images/"+id+"/file", tc.alice, make([]byte, 512))
+	_, _ = pw.Write(make([]byte, 4096))
+	pw.Close()
+	if st := <-first; st != 204 {
+		t.Fatalf("first upload: %d", st)
+	}
+	if im := tc.waitStatus(id, "active"); im["size"] != float64(8192) {
+		t.Fatalf("size: %v", im["size"])
+	}
+}
+
+func TestDeleteDuringUpload(t *testing.T) {
+	tc := newTestCloud(t)
+	id := tc.create(tc.alice, map[string]any{"disk_format": "raw", "container_format": "bare"})
+	pr, pw := io.Pipe()
+	done := make(chan int)
+	go func() {
+		req, _ := http.NewRequest("PUT", tc.srv.URL+"/v2/images/"+id+"/file", pr)
+		req.Header.Set("X-Auth-Token", tc.alice)
+		req.Header.Set("Content-Type", "application/octet-stream")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- 0
+			return
+		}
+		res.Body.Close()
+		done <- res.StatusCode
+	}()
+	_, _ = pw.Write(make([]byte, 4096))
+	tc.waitStatus(id, "saving")
+	tc.must(204, "DELETE", "/v2/images/"+id, tc.alice, nil)
+	pw.Close()
+	if st := <-done; st != http.StatusGone {
+		t.Fatalf("upload of a deleted image: %d", st)
+	}
+	assertNoTempFiles(t, tc)
+	if _, err := os.Stat(tc.svc.dataPath(id)); err == nil {
+		t.Fatal("data of an image deleted during upload is on disk")
+	}
+}

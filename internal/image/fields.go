@@ -3,6 +3,7 @@ package image
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -225,4 +226,15 @@ func imageJSON(im *Image) map[string]any {
 func memberJSON(m *Member) map[string]any {
 	return map[string]any{"member_id": m.MemberID, "image_id": m.ImageID, "status": m.Status,
 		"created_at": isotime(m.CreatedAt), "updated_at": isotime(m.UpdatedAt), "schema": "/v2/schemas/member"}
+}
+
+// checkLimits enforces Glance's per-image property and tag limits.
+func checkLimits(im *Image) error {
+	if n := len(im.Properties); n > maxImageProperties {
+		return httpapi.Errorf(http.StatusRequestEntityTooLarge, "The limit has been exceeded on the number of allowed image properties. Attempted: %d, Maximum: %d", n, maxImageProperties)
+	}
+	if n := len(im.Tags); n > maxImageTags {
+		return httpapi.Errorf(http.StatusRequestEntityTooLarge, "The limit has been exceeded on the number of allowed image tags. Attempted: %d, Maximum: %d", n, maxImageTags)
+	}
+	return nil
 }

@@ -403,3 +403,31 @@ func mustJSON(v any) string {
 }
 
 var _ = http.StatusOK
+
+func TestPolicyOverrideFile(t *testing.T) {
+	path := t.TempDir() + "/policy.yaml"
+	if err := osWriteFile(path, "\"get_images\": \"role:admin\"\n\"publicize_image\": \"role:member\"\n"); err != nil {
+		t.Fatal(err)
+	}
+	tc := newTestCloud(t, func(c *Config) { c.PolicyFile = path })
+	tc.must(403, "GET", "/v2/images", tc.alice, nil)
+	tc.must(200, "GET", "/v2/images", tc.admin, nil)
+	tc.must(201, "POST", "/v2/images", tc.alice, map[string]any{"visibility": "public"})
+}
+
+func TestPerImageLimits(t *testing.T) {
+	tc := newTestCloud(t)
+	props := map[string]any{}
+	for i := 0; i < maxImageProperties+1; i++ {
+		props["p"+strings.Repeat("x", i%5)+string(rune('a'+i%26))+string(rune('a'+i/26))] = "v"
+	}
+	tc.must(413, "POST", "/v2/images", tc.alice, props)
+	var tags []string
+	for i := 0; i < maxImageTags; i++ {
+		tags = append(tags, "t"+string(rune('a'+i%26))+string(rune('a'+i/26)))
+	}
+	id := tc.create(tc.alice, map[string]any{"tags": tags})
+	tc.must(413, "PUT", "/v2/images/"+id+"/tags/one-too-many", tc.alice, nil)
+	tc.must(204, "PUT", "/v2/images/"+id+"/tags/"+tags[0], tc.alice, nil) // already there
+	tc.patch(413, id, tc.alice, map[string]any{"op": "replace", "path": "/tags", "value": append(tags, "more")})
+}

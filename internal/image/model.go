@@ -63,3 +63,11 @@ var (
 	visibilities     = []string{"community", "public", "private", "shared"}
 	memberStatuses   = []string{"pending", "accepted", "rejected"}
 )
+
+// Glance's per-image limits ([DEFAULT] image_property_quota, image_tag_quota,
+// image_member_quota); going over one is a 413.
+const (
+	maxImageProperties = 128
+	maxImageTags       = 128
+	maxImageMembers    = 128
+)

@@ -97,6 +97,9 @@ func (s *Service) recover(ctx context.Context) error {
 		if err := s.store.SaveImage(ctx, im, statusSaving); err != nil && err != errStale && err != errNotFound {
 			return err
 		}
+		// A crash between the rename and the database write leaves the
+		// data in place; the image is queued again, so it goes.
+		_ = os.Remove(s.dataPath(id))
 	}
 	entries, err := os.ReadDir(s.dataDir)
 	if err != nil {

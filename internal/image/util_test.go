@@ -15,3 +15,5 @@ func block(s string) []byte {
 	copy(b, s)
 	return b
 }
+
+func osWriteFile(p, s string) error { return os.WriteFile(p, []byte(s), 0o600) }

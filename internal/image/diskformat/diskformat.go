@@ -179,7 +179,11 @@ func (in *Inspector) Inspect(ctx context.Context, path string, declared string) 
 		err.Detected = h.Format
 		return Info{}, err
 	}
-	return Info{Format: h.Format, VirtualSize: q.VirtualSize}, nil
+	size := q.VirtualSize
+	if h.Format == "raw" || h.Format == "iso" {
+		size = fi.Size() // exact, where QEMU rounds up to a sector
+	}
+	return Info{Format: h.Format, VirtualSize: size}, nil
 }
 
 // contentMatches reports whether content is acceptable for a declared

@@ -131,11 +131,12 @@ func (q *qemuInfo) check(h Header, fileSize int64) *Error {
 		}
 	}
 	// The header and qemu-img must agree on the size, except for vhd, where
-	// QEMU may derive it from the CHS geometry instead of the footer.
+	// QEMU may derive it from the CHS geometry instead of the footer. For
+	// raw and iso, QEMU reports the file size rounded up to whole sectors.
 	want := h.VirtualSize
 	switch h.Format {
 	case "raw", "iso":
-		want = fileSize
+		want = (fileSize + 511) / 512 * 512
 	case "vhd":
 		return nil
 	}
