@@ -28,7 +28,7 @@ help:
 	@echo "make test         what CI runs: go vet, gofmt check, go test -race, end-to-end tests"
 	@echo "make e2e          only the end-to-end tests (test/e2e; need /usr/bin/openstack)"
 	@echo "make fuzz         every Go fuzz target for FUZZTIME each (now $(FUZZTIME))"
-	@echo "make conformance  Tempest identity list against a throw-away kumo (CONFORMANCE_ARGS=...)"
+	@echo "make conformance  Tempest identity + image lists against a throw-away kumo (CONFORMANCE_ARGS=...)"
 	@echo "make bench        keystone token workloads of $(SHARED)/bench/loadgen vs the Keystone anchor"
 	@echo "make clean        remove bin/ and build/ (./kumo-data, your cloud, is kept)"
 
