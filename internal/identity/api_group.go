@@ -1,7 +1,6 @@
 package identity
 
 import (
-	"context"
 	"errors"
 	"net/http"
 
@@ -22,15 +21,6 @@ var groupRoutes = []route{
 
 // groupAttrs are the attributes of a group that are not extras.
 var groupAttrs = []string{"id", "name", "domain_id", "description", "links"}
-
-// loadGroup returns a group or Keystone's 404.
-func (s *Service) loadGroup(ctx context.Context, id string) (*Group, error) {
-	g, err := s.store.GetGroup(ctx, id)
-	if errors.Is(err, errNotFound) {
-		return nil, httpapi.NotFound("Could not find group: %s.", id)
-	}
-	return g, err
-}
 
 func groupPolicyTarget(g *Group) map[string]any {
 	return map[string]any{"target": map[string]any{"group": map[string]any{"id": g.ID, "domain_id": g.DomainID}}}

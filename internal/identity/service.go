@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"regexp"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -70,7 +69,6 @@ type Service struct {
 	log     *slog.Logger
 	revoked *revocations
 	cache   atomic.Pointer[cache] // replaced wholesale on every write
-	cacheMu sync.Mutex            // serialises cache rebuilds
 	// PublicURL, when set, is the identity endpoint used in links and
 	// WWW-Authenticate; otherwise links use the request's Host.
 	PublicURL string
