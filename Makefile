@@ -20,12 +20,12 @@ E2E_FLAGS ?=
 FUZZTIME ?= 20s
 CONFORMANCE_ARGS ?=
 
-.PHONY: help build up test vet fmt-check unit e2e fuzz conformance bench clean
+.PHONY: help build up test vet lint fmt-check unit e2e fuzz conformance bench clean
 
 help:
 	@echo "make build        build bin/kumo (version $(VERSION))"
 	@echo "make up           build, then run ./bin/kumo up --data-dir ./kumo-data in the foreground"
-	@echo "make test         what CI runs: go vet, gofmt check, go test -race, end-to-end tests"
+	@echo "make test         what CI runs: go vet, staticcheck, gofmt check, go test -race, end-to-end tests"
 	@echo "make e2e          only the end-to-end tests (test/e2e; need /usr/bin/openstack)"
 	@echo "make fuzz         every Go fuzz target for FUZZTIME each (now $(FUZZTIME))"
 	@echo "make conformance  Tempest identity + image lists against a throw-away kumo (CONFORMANCE_ARGS=...)"
@@ -38,10 +38,15 @@ build:
 up: build
 	./bin/kumo up --data-dir ./kumo-data
 
-test: vet fmt-check unit e2e
+test: vet lint fmt-check unit e2e
 
 vet:
 	$(GO) vet ./...
+
+# staticcheck, pinned; fetched through the Go module proxy on first use.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+lint:
+	$(GO) run $(STATICCHECK) ./...
 
 fmt-check:
 	@files=$$(gofmt -l $$(find . -name '*.go' -not -path './build/*' -not -path './bin/*' -not -path './.git/*')); \
