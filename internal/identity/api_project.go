@@ -88,8 +88,15 @@ func (c *call) callerDomain() string {
 	return DefaultDomainID
 }
 
+// listProjectsTarget is Keystone's: the domain_id filter at the top level
+// and, for a domain-scoped token, the token's domain as target.domain_id
+// (the handler then lists that domain's projects only).
 func listProjectsTarget(c *call) (map[string]any, error) {
-	return map[string]any{"domain_id": c.query("domain_id")}, nil
+	t := map[string]any{"domain_id": c.query("domain_id")}
+	if c.tok.DomainID != "" {
+		t["target"] = map[string]any{"domain_id": c.tok.DomainID}
+	}
+	return t, nil
 }
 
 func (c *call) projectJSON(p *Project) map[string]any {
@@ -224,6 +231,11 @@ func listProjects(c *call) error {
 	}
 	out := []any{}
 	for _, p := range ps {
+		// A domain-scoped caller sees its own domain's projects only, as
+		// Keystone filters them.
+		if tokDomain := c.tok.DomainID; tokDomain != "" && p.DomainID != tokDomain {
+			continue
+		}
 		out = append(out, c.projectJSON(p))
 	}
 	return c.json(http.StatusOK, map[string]any{"projects": out, "links": c.listLinks()})
