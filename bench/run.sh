@@ -11,10 +11,18 @@
 # 5. runs kumobench rescope (token-method auth at 1, 8, 32) against kumo,
 #    and against the Keystone anchor when it is up on 127.0.0.1:5000 (it is
 #    only read: never started or stopped here);
-# 6. prints loadgen's side-by-side table and kumobench's ratios.
+# 6. runs kumobench image against kumo's image API (catalog type "image"):
+#    a 1 GiB random file read with cat (the ceiling, best of 3), uploaded
+#    (PUT /v2/images/{id}/file) and downloaded (GET) best of 3 each; then
+#    10,000 metadata-only images, GET /v2/images?limit=25 (2,000 requests
+#    at concurrency 8, p50/p99) and a paged walk with limit=1000;
+# 7. prints loadgen's side-by-side table, kumobench's ratios and the image
+#    table.
 #
 # Results: bench/results/kumo-<date>.jsonl (and keystone-rescope-<date>.jsonl).
-# Knobs: SHARED, ANCHOR_RUN, IDLE_WAIT, DURATION, CONCURRENCY, OUT, KUMO_BIN.
+# Knobs: SHARED, ANCHOR_RUN, IDLE_WAIT, DURATION, CONCURRENCY, OUT, KUMO_BIN,
+# IMAGE_BENCH (0 skips the image part), IMAGE_SIZE_MIB (1024), IMAGE_COUNT
+# (10000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -27,6 +35,9 @@ ANCHOR_RUN=${ANCHOR_RUN:-anchors-20261121T093717}
 IDLE_WAIT=${IDLE_WAIT:-15}
 DURATION=${DURATION:-10s}
 CONCURRENCY=${CONCURRENCY:-1,8,32}
+IMAGE_BENCH=${IMAGE_BENCH:-1}
+IMAGE_SIZE_MIB=${IMAGE_SIZE_MIB:-1024}
+IMAGE_COUNT=${IMAGE_COUNT:-10000}
 DATE=$(date -u +%F)
 RUN=kumo-$(date -u +%Y%m%dT%H%M%S)
 mkdir -p bench/results build/bench
@@ -134,6 +145,20 @@ say "loadgen keystone workloads (token-issue, token-validate)"
 say "kumobench rescope against kumo"
 "$KUMOBENCH" rescope -concurrency "$CONCURRENCY" -duration "$DURATION" -pids "$TMP/pids" \
 	-target kumo -run "$RUN" -out "$OUT"
+
+# The image service (issue 3): a 1 GiB file read by cat (the ceiling), then
+# uploaded and downloaded through /v2/images/{id}/file; then 10,000
+# metadata-only images and the list latency. The file and the image data
+# live under $TMP (about 3 GiB at the peak), removed on exit.
+IMAGE_TABLE=
+if [ "$IMAGE_BENCH" != 0 ]; then
+	say "kumobench image against kumo (${IMAGE_SIZE_MIB} MiB file, ${IMAGE_COUNT} images)"
+	IMAGE_TABLE=$TMP/image-table.md
+	"$KUMOBENCH" image -size-mib "$IMAGE_SIZE_MIB" -repeat 3 -dir "$TMP" -images "$IMAGE_COUNT" \
+		-create-concurrency 8 -list-requests 2000 -list-concurrency 8 -max-runtime 20m \
+		-pids "$TMP/pids" -target kumo -run "$RUN" -out "$OUT" -table "$IMAGE_TABLE" ||
+		say "kumobench image failed (status $?); see above"
+fi
 stop_kumo
 
 # The Keystone anchor, only if it is up (it belongs to shared/bench/anchors).
@@ -171,4 +196,8 @@ echo "## loadgen table -compare ($ANCHOR_RUN vs $RUN)"
 echo
 "$LOADGEN" table -in "$ANCHORS_FILE,$OUT" -run "$ANCHOR_RUN,$RUN" -compare
 "$KUMOBENCH" summary -anchors "$ANCHORS_FILE" -anchor-run "$ANCHOR_RUN" -kumo "$OUT" -kumo-run "$RUN" "${KS_ARGS[@]}"
+if [ -n "$IMAGE_TABLE" ] && [ -f "$IMAGE_TABLE" ]; then
+	echo
+	cat "$IMAGE_TABLE"
+fi
 say "results appended to $OUT"

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 )
 
 type record = map[string]any
@@ -54,7 +55,9 @@ func steps(recs []record) map[wlKey]record {
 	out := map[wlKey]record{}
 	for _, m := range recs {
 		w := fstr(m, "workload")
-		if w == "" || w == "meta" || w == "machine" || w == "memory" || w == "coldstart" || fstr(m, "skipped") != "" {
+		// image.* steps have no Keystone counterpart (kumobench image prints them).
+		if w == "" || w == "meta" || w == "machine" || w == "memory" || w == "coldstart" || fstr(m, "skipped") != "" ||
+			strings.HasPrefix(w, "image.") {
 			continue
 		}
 		c, _ := fnum(m, "concurrency")
