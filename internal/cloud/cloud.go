@@ -98,7 +98,10 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Cloud, er
 	url := func(port int) string { return "http://" + net.JoinHostPort(host, strconv.Itoa(port+cfg.PortOffset)) }
 	c.IdentityURL = url(config.IdentityPort) + "/v3"
 	c.ImageURL = url(config.ImagePort)
-	c.Image, err = image.New(ctx, image.Config{DataDir: cfg.DataDir, PolicyFile: cfg.Image.PolicyFile, IdentityURL: c.IdentityURL}, c.db, c.Identity, log)
+	// Quotas are the identity service's unified limits for "image", in
+	// the region Bootstrap puts the endpoints in (BootstrapOptions' default).
+	c.Image, err = image.New(ctx, image.Config{DataDir: cfg.DataDir, PolicyFile: cfg.Image.PolicyFile, IdentityURL: c.IdentityURL,
+		Limits: c.Identity, LimitRegion: "RegionOne"}, c.db, c.Identity, log)
 	if err != nil {
 		c.db.Close()
 		return nil, err

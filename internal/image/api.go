@@ -44,8 +44,7 @@ type route struct {
 //     is 404 (glance-direct disabled), POST .../import is 400 (unknown
 //     method); no web-download, glance-direct or copy-image, no staging;
 //   - tasks (/v2/tasks), the image cache (/v2/cache, API 2.14-2.16),
-//     unified-limit quotas (/v2/info/usage, 413 on image count or total
-//     size), multiple stores (/v2/info/stores is 404 "Multi backend is not
+//     multiple stores (/v2/info/stores is 404 "Multi backend is not
 //     supported at this site", DELETE /v2/stores/...), image locations
 //     (as show_multiple_locations = False: PATCH of /locations is 403),
 //     the object-store backend (data is on local disk only).

@@ -56,6 +56,12 @@ var inspectContainers = map[string]bool{"bare": true}
 // puts the image back to queued, so the upload can be retried.
 func uploadImage(c *call) error {
 	im := c.image
+	// Glance checks image_size_total (quota.go) first of all.
+	quota, err := c.uploadQuota()
+	if err != nil {
+		return err
+	}
+	defer quota.done()
 	if err := c.checkMutable(); err != nil {
 		return err
 	}
@@ -87,7 +93,11 @@ func uploadImage(c *call) error {
 	// From here on the image must never stay in saving: the database writes
 	// below outlive a client that went away.
 	ctx := context.WithoutCancel(c.ctx)
-	info, err := c.s.receive(c.ctx, im, c.r.Body, c.r.ContentLength)
+	if err := c.checkUploading(); err != nil {
+		c.s.restoreQueued(ctx, im)
+		return err
+	}
+	info, err := c.s.receive(c.ctx, im, quota.reader(c.ctx, c.r.Body), c.r.ContentLength)
 	if err != nil {
 		c.s.restoreQueued(ctx, im)
 		return err
@@ -107,6 +117,7 @@ func uploadImage(c *call) error {
 		c.s.restoreQueued(ctx, im)
 		return err
 	}
+	quota.done() // stored now: no longer in flight, before the client hears of it
 	return c.noContent()
 }
 
@@ -151,6 +162,9 @@ func (s *Service) receive(ctx context.Context, im *Image, body io.Reader, length
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return out, httpapi.Errorf(http.StatusRequestEntityTooLarge, "Request Entity Too Large")
+		}
+		if e, ok := httpapi.AsError(err); ok { // over quota while streaming
+			return out, e
 		}
 		return out, httpapi.BadRequest("Error reading the image data from the request: %v", err)
 	}

@@ -72,6 +72,7 @@ var schemaRoutes = []route{
 
 var importRoutes = []route{
 	{pattern: "GET /v2/info/import", handle: importInfo},
+	{pattern: "GET /v2/info/usage", handle: getUsage}, // quota.go
 	{pattern: "GET /v2/info/stores", handle: func(c *call) error {
 		return httpapi.NotFound("Multi backend is not supported at this site.")
 	}},

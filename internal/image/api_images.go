@@ -92,6 +92,9 @@ func createImage(c *call) error {
 	if !c.admin && owner != c.project() {
 		return httpapi.Forbidden("You are not permitted to create images owned by '%s'.", owner)
 	}
+	if err := c.checkImageCount(); err != nil { // quota.go
+		return err
+	}
 	for _, k := range readonlyOnCreate {
 		if _, ok := body[k]; ok {
 			return httpapi.Forbidden("Attribute '%s' is read-only.", k)

@@ -29,6 +29,13 @@ type Config struct {
 	// PublicURL, when set, is the image endpoint used in version documents;
 	// otherwise the request's Host is used.
 	PublicURL string
+	// Limits, when set, enforces Keystone unified limits registered for
+	// service type "image" (quota.go), as Glance's use_keystone_limits;
+	// nil means no quotas. In `kumo up` it is the identity service.
+	Limits LimitReader
+	// LimitRegion is the region whose limits apply (region-less limits
+	// apply too).
+	LimitRegion string
 }
 
 func (c *Config) setDefaults() {
@@ -46,6 +53,7 @@ type Service struct {
 	log       *slog.Logger
 	dataDir   string // DataDir/images
 	now       func() time.Time
+	uploads   inflight // upload bytes in flight per project (quota.go)
 }
 
 // New opens the image service on an already-open database: it applies the
