@@ -89,12 +89,15 @@ func dbMigrateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d, _, err := cloud.OpenIdentity(context.Background(), cfg, newLogger("warn"))
+			applied, err := cloud.Migrate(context.Background(), cfg)
+			for _, name := range applied {
+				fmt.Println("applied", name)
+			}
 			if err != nil {
 				return err
 			}
 			fmt.Println("database is up to date")
-			return d.Close()
+			return nil
 		},
 	}
 	cf.register(cmd)

@@ -78,6 +78,33 @@ func OpenIdentity(ctx context.Context, cfg config.Config, log *slog.Logger) (*db
 	return d, svc, nil
 }
 
+// Migrate applies every service's pending migrations to the data
+// directory's database and returns what it applied, as "service/file".
+func Migrate(ctx context.Context, cfg config.Config) ([]string, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	d, err := db.OpenSQLite(filepath.Join(cfg.DataDir, "kumo.db"))
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	var applied []string
+	for _, m := range []struct {
+		service string
+		migrate func(context.Context, *db.DB) ([]string, error)
+	}{{"identity", identity.Migrate}, {"image", image.Migrate}} {
+		names, err := m.migrate(ctx, d)
+		for _, n := range names {
+			applied = append(applied, m.service+"/"+n)
+		}
+		if err != nil {
+			return applied, err
+		}
+	}
+	return applied, nil
+}
+
 // Start opens everything and binds every port, but serves nothing yet: a
 // taken port or a bad data directory fails here, before anything runs.
 func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Cloud, error) {

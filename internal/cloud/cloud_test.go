@@ -35,3 +35,24 @@ func TestBadPolicyFileIsAStartupError(t *testing.T) {
 		}
 	}
 }
+
+// Migrate applies every service's migrations once: a second run applies none.
+func TestMigrateAppliesEveryServiceOnce(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.DataDir = t.TempDir()
+	first, err := Migrate(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	services := map[string]bool{}
+	for _, name := range first {
+		services[strings.SplitN(name, "/", 2)[0]] = true
+	}
+	if !services["identity"] || !services["image"] {
+		t.Fatalf("applied %v: want identity and image migrations", first)
+	}
+	again, err := Migrate(context.Background(), cfg)
+	if err != nil || len(again) != 0 {
+		t.Fatalf("second run applied %v (%v)", again, err)
+	}
+}

@@ -81,7 +81,7 @@ type Service struct {
 // and the revocation list.
 func New(ctx context.Context, cfg Config, d *db.DB, log *slog.Logger) (*Service, error) {
 	cfg.setDefaults()
-	if _, err := d.Migrate(ctx, "identity", migrationsFS, "migrations"); err != nil {
+	if _, err := Migrate(ctx, d); err != nil {
 		return nil, err
 	}
 	keyDir := filepath.Join(cfg.DataDir, "fernet-keys")
@@ -129,3 +129,9 @@ func RotateKeys(dataDir string, maxActive int) error {
 // invalidate drops every cached derivation (roles, catalogs, names) after a
 // write. Writes are rare next to validations, so the cache is simply rebuilt.
 func (s *Service) invalidate() { s.cache.Store(newCache()) }
+
+// Migrate applies the identity service's pending migrations to d and
+// returns their names (kumo admin db-migrate; New applies them too).
+func Migrate(ctx context.Context, d *db.DB) ([]string, error) {
+	return d.Migrate(ctx, "identity", migrationsFS, "migrations")
+}
