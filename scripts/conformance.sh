@@ -102,6 +102,7 @@ set +e
 		--identity-features trust,project_tags,application_credentials,access_rules,security_compliance \
 		--set identity.user_lockout_failure_attempts=2 --set identity.user_lockout_duration=5 \
 		--set identity.user_unique_last_password_count=2 \
+		--set image-feature-enabled.import_image=True \
 		"$@"
 ) | tee "$TMP/run-tempest.out"
 RC=${PIPESTATUS[0]}

@@ -197,6 +197,9 @@ func (c *Cloud) Serve(ctx context.Context, ready func()) error {
 			cancel()
 		}
 	}
+	// Running imports stop first (they resume at the next start), then
+	// the database closes.
+	c.Image.Close()
 	return errors.Join(first, c.db.Close())
 }
 
@@ -224,6 +227,9 @@ func (c *Cloud) waitReady(ctx context.Context) error {
 
 // Close releases what Start opened, for when Serve is never called.
 func (c *Cloud) Close() {
+	if c.Image != nil {
+		c.Image.Close()
+	}
 	for _, nl := range c.listeners {
 		nl.l.Close()
 	}

@@ -36,14 +36,17 @@ type route struct {
 
 // routes lists every door; each file declares its group (api_images.go,
 // api_data.go, api_members.go, api_tags.go, api_discovery.go,
-// api_metadefs.go).
+// api_import.go, api_metadefs.go).
+//
+// Interoperable import offers glance-direct only (api_import.go): stage,
+// import as a background task, /v2/images/{id}/tasks, GET /v2/tasks[/id].
 //
 // Not implemented in this version (they answer as a Glance with the
 // feature disabled would, or 404 where such a Glance has no door):
-//   - interoperable import: /v2/info/import lists no methods, PUT .../stage
-//     is 404 (glance-direct disabled), POST .../import is 400 (unknown
-//     method); no web-download, glance-direct or copy-image, no staging;
-//   - tasks (/v2/tasks), the image cache (/v2/cache, API 2.14-2.16),
+//   - the import methods web-download (not enabled) and copy-image (needs
+//     multiple stores): 400 "Unknown import method name", not listed;
+//   - POST /v2/tasks (the deprecated task API: 405), the task schemas,
+//     the image cache (/v2/cache, API 2.14-2.16),
 //     multiple stores (/v2/info/stores is 404 "Multi backend is not
 //     supported at this site", DELETE /v2/stores/...), image locations
 //     (as show_multiple_locations = False: PATCH of /locations is 403),

@@ -144,42 +144,17 @@ type received struct {
 func (s *Service) receive(ctx context.Context, im *Image, body io.Reader, length int64) (received, error) {
 	var out received
 	tmp := s.dataPath(im.ID) + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	md, sh := md5.New(), sha512.New()
+	n, err := s.spool(tmp, body, length, md, sh)
 	if err != nil {
-		return out, fmt.Errorf("create image data file: %w", err)
+		return out, err
 	}
 	ok := false
 	defer func() {
 		if !ok {
-			f.Close()
 			_ = os.Remove(tmp)
 		}
 	}()
-	md, sh := md5.New(), sha512.New()
-	limit := s.cfg.MaxImageSize
-	n, err := hashCopy(f, md, sh, io.LimitReader(body, limit+1))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return out, httpapi.Errorf(http.StatusRequestEntityTooLarge, "Request Entity Too Large")
-		}
-		if e, ok := httpapi.AsError(err); ok { // over quota while streaming
-			return out, e
-		}
-		return out, httpapi.BadRequest("Error reading the image data from the request: %v", err)
-	}
-	if length >= 0 && n != length {
-		return out, httpapi.BadRequest("The image data ended after %d of %d bytes.", n, length)
-	}
-	if n > limit {
-		return out, httpapi.Errorf(http.StatusRequestEntityTooLarge, "The incoming image is too large: it exceeds the limit of %d bytes", limit)
-	}
-	if err := f.Sync(); err != nil {
-		return out, fmt.Errorf("sync image data: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return out, fmt.Errorf("close image data: %w", err)
-	}
 	if cf := *im.ContainerFormat; inspectContainers[cf] && n > 0 {
 		info, err := diskformat.Inspect(ctx, tmp, *im.DiskFormat)
 		if err != nil {
@@ -199,7 +174,52 @@ func (s *Service) receive(ctx context.Context, im *Image, body io.Reader, length
 	return out, nil
 }
 
-// hashCopy copies r to f while computing two hashes. The hashes run on
+// spool streams body into a new file tmp (at most MaxImageSize bytes),
+// hashing it into h1 and h2 when they are not nil, and fsyncs and closes
+// it; it returns the size. On error nothing is left at tmp. Uploads and
+// staging (api_import.go) both use it.
+func (s *Service) spool(tmp string, body io.Reader, length int64, h1, h2 hash.Hash) (int64, error) {
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return 0, fmt.Errorf("create image data file: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	limit := s.cfg.MaxImageSize
+	n, err := hashCopy(f, h1, h2, io.LimitReader(body, limit+1))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return 0, httpapi.Errorf(http.StatusRequestEntityTooLarge, "Request Entity Too Large")
+		}
+		if e, ok := httpapi.AsError(err); ok { // over quota while streaming
+			return 0, e
+		}
+		return 0, httpapi.BadRequest("Error reading the image data from the request: %v", err)
+	}
+	if length >= 0 && n != length {
+		return 0, httpapi.BadRequest("The image data ended after %d of %d bytes.", n, length)
+	}
+	if n > limit {
+		return 0, httpapi.Errorf(http.StatusRequestEntityTooLarge, "The incoming image is too large: it exceeds the limit of %d bytes", limit)
+	}
+	if err := f.Sync(); err != nil {
+		return 0, fmt.Errorf("sync image data: %w", err)
+	}
+	ok = true
+	if err := f.Close(); err != nil {
+		_ = os.Remove(tmp)
+		return 0, fmt.Errorf("close image data: %w", err)
+	}
+	return n, nil
+}
+
+// hashCopy copies r to f while computing two hashes (a nil one is skipped). The hashes run on
 // their own goroutines, overlapped with writing the chunk and reading the
 // next one (double buffering), so a stream is not limited by MD5 plus
 // SHA-512 on one core.
@@ -213,9 +233,12 @@ func hashCopy(f io.Writer, h1, h2 hash.Hash, r io.Reader) (int64, error) {
 		wg.Wait() // the hashes are done with the other buffer
 		if n > 0 {
 			p := bufs[i][:n]
-			wg.Add(2)
-			go func() { h1.Write(p); wg.Done() }()
-			go func() { h2.Write(p); wg.Done() }()
+			for _, h := range [2]hash.Hash{h1, h2} {
+				if h != nil {
+					wg.Add(1)
+					go func() { h.Write(p); wg.Done() }()
+				}
+			}
 			if _, err := f.Write(p); err != nil {
 				wg.Wait()
 				return total, err

@@ -70,22 +70,6 @@ var schemaRoutes = []route{
 	}},
 }
 
-var importRoutes = []route{
-	{pattern: "GET /v2/info/import", handle: importInfo},
-	{pattern: "GET /v2/info/usage", handle: getUsage}, // quota.go
-	{pattern: "GET /v2/info/stores", handle: func(c *call) error {
-		return httpapi.NotFound("Multi backend is not supported at this site.")
-	}},
-	{pattern: "PUT /v2/images/{image_id}/stage", handle: func(c *call) error {
-		return httpapi.NotFound("'glance-direct' method is not available at this site.")
-	}},
-	// Glance validates the import body before looking the image up: with
-	// no import method enabled every well-formed request is a 400.
-	{pattern: "POST /v2/images/{image_id}/import", parse: parseImport, target: loadImage, handle: func(c *call) error {
-		return httpapi.BadRequest("Unknown import method name '%v'.", c.input)
-	}},
-}
-
 func schema(doc map[string]any) func(c *call) error {
 	return func(c *call) error { return c.json(http.StatusOK, doc) }
 }
@@ -108,30 +92,4 @@ func versions(status int) func(c *call) error {
 		}
 		return c.json(status, map[string]any{"versions": out})
 	}
-}
-
-// importInfo lists no import methods: interoperable import is not
-// implemented, which is how a Glance with enabled_import_methods = []
-// answers.
-func importInfo(c *call) error {
-	return c.json(http.StatusOK, map[string]any{"import-methods": map[string]any{
-		"description": "Import methods available.", "type": "array", "value": []string{}}})
-}
-
-func parseImport(c *call) error {
-	v, err := c.body()
-	if err != nil {
-		return err
-	}
-	m, _ := v.(map[string]any)
-	method, ok := m["method"].(map[string]any)
-	if !ok {
-		return httpapi.BadRequest("Import request requires a 'method' field.")
-	}
-	name, ok := method["name"]
-	if !ok {
-		return httpapi.BadRequest("Import request requires a 'name' field.")
-	}
-	c.input = name
-	return httpapi.BadRequest("Unknown import method name '%v'.", name)
 }

@@ -133,6 +133,9 @@ func createImage(c *call) error {
 		return err
 	}
 	c.w.Header().Set("Location", c.base()+"/v2/images/"+im.ID)
+	// Clients (openstack image create --import) read the import methods
+	// from this header, as Glance sends it.
+	c.w.Header().Set("OpenStack-image-import-methods", strings.Join(importMethods, ","))
 	return c.json(http.StatusCreated, imageJSON(im))
 }
 
@@ -530,8 +533,10 @@ func deleteImage(c *call) error {
 		}
 		return err
 	}
-	if err := os.Remove(c.s.dataPath(c.image.ID)); err != nil && !os.IsNotExist(err) {
-		c.s.log.Warn("image: removing data of deleted image", "image", c.image.ID, "err", err)
+	for _, path := range []string{c.s.dataPath(c.image.ID), c.s.stagingPath(c.image.ID)} {
+		if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+			c.s.log.Warn("image: removing data of deleted image", "image", c.image.ID, "path", path, "err", err)
+		}
 	}
 	return c.noContent()
 }

@@ -45,7 +45,7 @@ func TestDiscoveryAuthAndErrors(t *testing.T) {
 		}
 	}
 	r = tc.must(200, "GET", "/v2/info/import", tc.alice, nil)
-	if !strings.Contains(string(r.raw), `"value":[]`) {
+	if !strings.Contains(string(r.raw), `"value":["glance-direct"]`) {
 		t.Fatalf("info/import: %s", r.raw)
 	}
 	tc.must(404, "GET", "/v2/info/stores", tc.alice, nil)

@@ -53,7 +53,27 @@ const (
 	statusKilled      = "killed"
 	statusDeleted     = "deleted"
 	statusDeactivated = "deactivated"
+	statusUploading   = "uploading" // staged (glance-direct), waiting for import
+	statusImporting   = "importing"
 )
+
+// Task is a Glance task; kumo creates them for image import
+// (type api_image_import). Input and Result are JSON documents.
+type Task struct {
+	ID        string
+	Type      string
+	Status    string // pending, processing, success, failure
+	Owner     string
+	ImageID   string
+	RequestID string
+	UserID    string
+	Input     map[string]any
+	Result    map[string]any // nil until success
+	Message   string
+	ExpiresAt *time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
 
 // Glance's default [image_format] lists.
 var (

@@ -25,8 +25,8 @@ import (
 //     before an upload with the announced Content-Length, and, unlike
 //     Glance, also while the data streams in, so a chunked upload or a
 //     lying Content-Length cannot go past the limit either.
-//   - image_stage_total (MiB): staged data; kumo has no staging
-//     (glance-direct is disabled), so its usage is always 0.
+//   - image_stage_total (MiB): data staged for glance-direct import
+//     (images uploading or importing); checked when data is staged.
 //
 // As Glance, the project is the caller's (context.owner), not the image's
 // owner. Where kumo differs from oslo.limit: a resource with no registered
@@ -257,7 +257,6 @@ func (s *Store) quotaUsage(ctx context.Context, owner, resource string) (int64, 
 	case quotaImageSizeTotal:
 		q = `SELECT COALESCE(SUM(size), 0) FROM images WHERE owner = ? AND deleted = 0 AND has_data = 1 AND size > 0 AND status NOT IN (` + gone + `)`
 	case quotaImageStageTotal:
-		// No staging in kumo: no image is ever uploading or importing.
 		q = `SELECT COALESCE(SUM(size), 0) FROM images WHERE owner = ? AND deleted = 0 AND size > 0 AND status IN ('uploading', 'importing')`
 	default:
 		return 0, fmt.Errorf("image: unknown quota resource %q", resource)

@@ -53,7 +53,8 @@ type Service struct {
 	log       *slog.Logger
 	dataDir   string // DataDir/images
 	now       func() time.Time
-	uploads   inflight // upload bytes in flight per project (quota.go)
+	uploads   inflight  // upload bytes in flight per project (quota.go)
+	imports   importers // imports running in the background (api_import.go)
 }
 
 // New opens the image service on an already-open database: it applies the
@@ -82,6 +83,9 @@ func New(ctx context.Context, cfg Config, d *db.DB, v authn.Validator, log *slog
 		return nil, fmt.Errorf("image: data dir: %w", err)
 	}
 	if err := s.recover(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.startImports(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -120,6 +124,10 @@ func (s *Service) recover(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Close stops the imports running in the background and waits for them;
+// an import stopped this way is resumed by the next New on the same data.
+func (s *Service) Close() { s.imports.stop() }
 
 // Store returns the service's store (for tests).
 func (s *Service) Store() *Store { return s.store }
