@@ -349,12 +349,18 @@ func (s *Service) runImport(ctx context.Context, task *Task) {
 	s.finishTask(bg, task, err)
 }
 
+// errImportImageDeleted is Glance's task message when the image goes away
+// during an import; it is shown to users as is.
+//
+//lint:ignore ST1005 Glance's wording, punctuation included
+var errImportImageDeleted = errors.New("Image has been deleted, aborting import.")
+
 func (s *Service) importStaged(ctx context.Context, task *Task) error {
 	bg := context.WithoutCancel(ctx)
 	im, err := s.store.GetImage(bg, task.ImageID)
 	if errors.Is(err, errNotFound) {
 		_ = os.Remove(s.stagingPath(task.ImageID))
-		return errors.New("Image has been deleted, aborting import.")
+		return errImportImageDeleted
 	}
 	if err != nil {
 		return err
@@ -410,7 +416,7 @@ func (s *Service) importStaged(ctx context.Context, task *Task) error {
 		_ = os.Remove(s.dataPath(im.ID))
 		if errors.Is(err, errNotFound) || errors.Is(err, errStale) {
 			_ = os.Remove(s.stagingPath(im.ID))
-			return errors.New("Image has been deleted, aborting import.")
+			return errImportImageDeleted
 		}
 		return fail(err)
 	}
