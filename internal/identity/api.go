@@ -47,40 +47,8 @@ func (s *Service) Handler() http.Handler {
 	for _, rt := range s.routes() {
 		mux.Handle(rt.pattern, s.dispatch(rt))
 	}
-	return httpapi.Wrap(s.methodNotAllowed(mux), httpapi.Options{Service: "identity", Render: renderError, Log: s.log, MaxBodySize: 112 * 1024})
+	return httpapi.Wrap(httpapi.MuxErrors(mux, renderError, "The method is not allowed for the requested URL."), httpapi.Options{Service: "identity", Render: renderError, Log: s.log, MaxBodySize: 112 * 1024})
 }
-
-// methodNotAllowed renders the mux's plain-text 404 and 405 answers in
-// Keystone's error format.
-func (s *Service) methodNotAllowed(mux *http.ServeMux) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h, pattern := mux.Handler(r)
-		if pattern == "" {
-			// A 404, a 405 or a redirect: let ServeMux decide, then render.
-			rec := &statusOnly{header: http.Header{}}
-			h.ServeHTTP(rec, r)
-			if rec.status == http.StatusMethodNotAllowed {
-				w.Header().Set("Allow", rec.header.Get("Allow"))
-				renderError(w, r, httpapi.Errorf(http.StatusMethodNotAllowed, "The method is not allowed for the requested URL."))
-				return
-			}
-			if rec.status == http.StatusNotFound {
-				renderError(w, r, httpapi.NotFound("The resource could not be found."))
-				return
-			}
-		}
-		mux.ServeHTTP(w, r)
-	})
-}
-
-type statusOnly struct {
-	header http.Header
-	status int
-}
-
-func (s *statusOnly) Header() http.Header         { return s.header }
-func (s *statusOnly) Write(b []byte) (int, error) { return len(b), nil }
-func (s *statusOnly) WriteHeader(code int)        { s.status = code }
 
 // renderError writes Keystone's error body.
 func renderError(w http.ResponseWriter, r *http.Request, e *httpapi.Error) {

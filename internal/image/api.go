@@ -67,38 +67,8 @@ func (s *Service) Handler() http.Handler {
 	}
 	// Image data can be of any size: the body limit is applied per route
 	// (JSON bodies) instead of by the wrapper.
-	return httpapi.Wrap(s.notFound(mux), httpapi.Options{Service: "image", Render: renderError, Log: s.log, MaxBodySize: 1 << 62})
+	return httpapi.Wrap(httpapi.MuxErrors(mux, renderError, "The method is not allowed for this resource."), httpapi.Options{Service: "image", Render: renderError, Log: s.log, MaxBodySize: 1 << 62})
 }
-
-// notFound renders the mux's own 404 and 405 answers in Glance's format.
-func (s *Service) notFound(mux *http.ServeMux) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h, pattern := mux.Handler(r)
-		if pattern == "" {
-			rec := &statusOnly{header: http.Header{}}
-			h.ServeHTTP(rec, r)
-			switch rec.status {
-			case http.StatusMethodNotAllowed:
-				w.Header().Set("Allow", rec.header.Get("Allow"))
-				renderError(w, r, httpapi.Errorf(http.StatusMethodNotAllowed, "The method is not allowed for this resource."))
-				return
-			case http.StatusNotFound:
-				renderError(w, r, httpapi.NotFound("The resource could not be found."))
-				return
-			}
-		}
-		mux.ServeHTTP(w, r)
-	})
-}
-
-type statusOnly struct {
-	header http.Header
-	status int
-}
-
-func (s *statusOnly) Header() http.Header         { return s.header }
-func (s *statusOnly) Write(b []byte) (int, error) { return len(b), nil }
-func (s *statusOnly) WriteHeader(code int)        { s.status = code }
 
 // renderError writes Glance's fault body. Glance's errors are webob
 // exceptions: JSON {"message", "code": "404 Not Found", "title"} when the
