@@ -27,36 +27,11 @@ export PATH=/usr/bin:/bin:/usr/sbin:/sbin:$PATH
 export CONFORMANCE_WORKSPACE=${CONFORMANCE_WORKSPACE:-$ROOT/build/conformance}
 mkdir -p "$CONFORMANCE_WORKSPACE"
 
-port_in_use() { timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
-pick_offset() {
-	local try off p busy
-	for try in $(seq 1 100); do
-		off=$((11000 + RANDOM % 11000))
-		busy=0
-		for p in 5000 8004 8080 8774 8776 8778 9292 9696; do
-			if port_in_use $((p + off)); then busy=1; break; fi
-		done
-		[ $busy = 0 ] && { echo "$off"; return 0; }
-	done
-	return 1
-}
+say() { echo "conformance: $*" >&2; }
+. "$ROOT/scripts/kumo-proc.sh"
 
 TMP=$(mktemp -d /tmp/kumo-conformance.XXXXXX)
 KUMO_PID=
-stop_kumo() {
-	[ -n "$KUMO_PID" ] || return 0
-	kill -TERM "$KUMO_PID" 2>/dev/null || true
-	for _ in $(seq 1 300); do
-		kill -0 "$KUMO_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$KUMO_PID" 2>/dev/null; then
-		echo "conformance: kumo (pid $KUMO_PID) did not stop in 30 s; killing it" >&2
-		kill -KILL "$KUMO_PID" 2>/dev/null || true
-	fi
-	wait "$KUMO_PID" 2>/dev/null || true
-	KUMO_PID=
-}
 cleanup() {
 	stop_kumo
 	rm -rf "$TMP"
