@@ -171,7 +171,9 @@ func setBase(im *Image, key string, v any) error {
 	case "owner":
 		im.Owner = str()
 	case "container_format", "disk_format":
-		if im.Status != statusQueued && im.Status != "importing" {
+		// Formats are frozen once data exists or is being imported: the
+		// content was (or is being) inspected against them.
+		if im.Status != statusQueued {
 			return httpapi.Forbidden("Attribute %s can be only replaced for a queued image.", key)
 		}
 		if key == "disk_format" {

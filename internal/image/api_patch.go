@@ -155,7 +155,9 @@ func updateImage(c *call) error {
 		if root == "locations" {
 			return httpapi.Forbidden("It's not allowed to update locations if locations are invisible.")
 		}
-		if ch.op == "replace" && root == "owner" && !c.admin {
+		// Only an admin may move an image to another project, whatever the
+		// op: draft-10 "add" on a core attribute replaces it too.
+		if root == "owner" && ch.op != "remove" && !c.admin {
 			return httpapi.Forbidden("Owner can't be updated by non admin.")
 		}
 		if root == "visibility" && ch.op != "remove" {

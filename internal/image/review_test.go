@@ -1,0 +1,28 @@
+package image
+
+import "testing"
+
+// A non-admin cannot hand an image to another project with any JSON-patch
+// op; an admin can.
+func TestOwnerChangeNeedsAdmin(t *testing.T) {
+	tc := newTestCloud(t)
+	id := tc.create(tc.alice, map[string]any{"name": "mine"})
+	for _, op := range []string{"add", "replace"} {
+		tc.patch(403, id, tc.alice, map[string]any{"op": op, "path": "/owner", "value": tc.projB})
+	}
+	r := tc.must(200, "GET", "/v2/images/"+id, tc.alice, nil)
+	if r.json["owner"] != tc.projA {
+		t.Fatalf("owner changed to %v", r.json["owner"])
+	}
+	tc.patch(200, id, tc.admin, map[string]any{"op": "add", "path": "/owner", "value": tc.projB})
+}
+
+// Formats are frozen once an image has left queued: its data was inspected
+// against them.
+func TestFormatsFrozenAfterQueued(t *testing.T) {
+	tc := newTestCloud(t)
+	id := tc.create(tc.alice, map[string]any{"disk_format": "raw", "container_format": "bare"})
+	tc.must(204, "PUT", "/v2/images/"+id+"/stage", tc.alice, []byte("staged"))
+	tc.patch(403, id, tc.alice, map[string]any{"op": "replace", "path": "/disk_format", "value": "qcow2"})
+	tc.patch(403, id, tc.alice, map[string]any{"op": "add", "path": "/container_format", "value": "ovf"})
+}
