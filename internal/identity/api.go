@@ -231,10 +231,12 @@ type invalidatingWriter struct {
 }
 
 func (w *invalidatingWriter) WriteHeader(code int) {
-	if !w.done {
-		w.done = true
+	// A client error (401, 403, 400...) wrote nothing: keep the cache, so
+	// refused requests cannot be used to empty it.
+	if !w.done && (code < 400 || code >= 500) {
 		w.s.invalidate()
 	}
+	w.done = true
 	w.ResponseWriter.WriteHeader(code)
 }
 

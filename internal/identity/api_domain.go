@@ -158,9 +158,13 @@ func (s *Service) deleteDomain(ctx context.Context, d *Project) error {
 	if err != nil {
 		return err
 	}
-	// Delete leaves first so no project is removed before its children.
-	for i := len(ps) - 1; i >= 0; i-- {
-		if err := s.store.DeleteProject(ctx, ps[i].ID); err != nil && !errors.Is(err, errNotFound) {
+	// The domain's projects go with it; its trusts end as with a single
+	// project delete.
+	for _, p := range ps {
+		if err := s.store.DeleteProject(ctx, p.ID); err != nil && !errors.Is(err, errNotFound) {
+			return err
+		}
+		if err := s.deleteTrustsOfProject(ctx, p.ID); err != nil {
 			return err
 		}
 	}
@@ -170,6 +174,9 @@ func (s *Service) deleteDomain(ctx context.Context, d *Project) error {
 	}
 	for _, u := range users {
 		if err := s.store.DeleteUser(ctx, u.ID); err != nil && !errors.Is(err, errNotFound) {
+			return err
+		}
+		if err := s.deleteTrustsOfUser(ctx, u.ID); err != nil {
 			return err
 		}
 	}

@@ -71,3 +71,19 @@ func TestTokenCacheFollowsKeysRevocationAndRoles(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// Refused writes (no token, bad body) do not empty the caches; a
+// successful write does.
+func TestRefusedWritesKeepTheCache(t *testing.T) {
+	tc := newTestCloud(t)
+	before := tc.svc.cache.Load()
+	tc.must(401, "POST", "/v3/users", "", map[string]any{"user": map[string]any{"name": "x"}})
+	tc.must(400, "POST", "/v3/users", tc.adminToken, `{"user": 5}`)
+	if tc.svc.cache.Load() != before {
+		t.Fatal("a refused write replaced the cache")
+	}
+	tc.must(201, "POST", "/v3/users", tc.adminToken, map[string]any{"user": map[string]any{"name": "x"}})
+	if tc.svc.cache.Load() == before {
+		t.Fatal("a successful write kept the old cache")
+	}
+}

@@ -131,7 +131,13 @@ func Middleware(v Validator, identityURL string, render httpapi.Renderer) func(h
 			tok, err := v.ValidateToken(r.Context(), raw)
 			if err != nil {
 				e, ok := httpapi.AsError(err)
-				if !ok || e.Status == http.StatusNotFound {
+				if !ok {
+					// The validator failed (a database error): not the
+					// client's fault, so not a 401 that makes it re-login.
+					render(w, r, httpapi.Errorf(http.StatusInternalServerError, "An unexpected error prevented the server from fulfilling your request."))
+					return
+				}
+				if e.Status == http.StatusNotFound {
 					e = httpapi.Unauthorized("The request you have made requires authentication.")
 				}
 				w.Header().Set("WWW-Authenticate", `Keystone uri="`+identityURL+`"`)

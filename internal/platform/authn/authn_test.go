@@ -2,6 +2,7 @@ package authn
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -15,6 +16,9 @@ type tokenTable map[string]*Token
 func (m tokenTable) ValidateToken(_ context.Context, tok string) (*Token, error) {
 	if t, ok := m[tok]; ok {
 		return t, nil
+	}
+	if tok == "backend-down" {
+		return nil, errors.New("database is gone")
 	}
 	return nil, httpapi.NotFound("Could not find token")
 }
@@ -32,7 +36,7 @@ func TestMiddleware(t *testing.T) {
 		token  string
 		status int
 		user   string
-	}{{"", 204, ""}, {"good", 204, "u1"}, {"bad", 401, ""}} {
+	}{{"", 204, ""}, {"good", 204, "u1"}, {"bad", 401, ""}, {"backend-down", 500, ""}} {
 		seen = nil
 		r := httptest.NewRequest("GET", "/", nil)
 		if c.token != "" {
