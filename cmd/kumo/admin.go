@@ -42,6 +42,12 @@ func bootstrapCmd() *cobra.Command {
 			if err := svc.Bootstrap(context.Background(), identity.BootstrapOptions{AdminPassword: password}); err != nil {
 				return err
 			}
+			// kumo up applies the stored password at every start: store
+			// this one, or the next start would undo the change.
+			cfg.AdminPassword = password
+			if _, err := cloud.AdminPassword(cfg); err != nil {
+				return err
+			}
 			fmt.Println("bootstrap done")
 			return nil
 		},
@@ -66,6 +72,9 @@ validating. A running kumo picks the new keys up within a second.`,
 			if err != nil {
 				return err
 			}
+			if !cmd.Flags().Changed("max-active-keys") && cfg.Identity.MaxActiveKeys > 0 {
+				maxActive = cfg.Identity.MaxActiveKeys
+			}
 			if err := identity.RotateKeys(cfg.DataDir, maxActive); err != nil {
 				return err
 			}
@@ -74,7 +83,7 @@ validating. A running kumo picks the new keys up within a second.`,
 		},
 	}
 	cf.register(cmd)
-	cmd.Flags().IntVar(&maxActive, "max-active-keys", 3, "keys kept after rotation (staged + primary + secondaries)")
+	cmd.Flags().IntVar(&maxActive, "max-active-keys", 3, "keys kept after rotation (staged + primary + secondaries); default: identity.max_active_keys of the config, else 3")
 	return cmd
 }
 

@@ -113,7 +113,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Cloud, er
 	if c.db, c.Identity, err = OpenIdentity(ctx, cfg, log); err != nil {
 		return nil, err
 	}
-	if c.AdminPassword, err = adminPassword(cfg); err != nil {
+	if c.AdminPassword, err = AdminPassword(cfg); err != nil {
 		c.db.Close()
 		return nil, err
 	}
@@ -236,9 +236,11 @@ func (c *Cloud) Close() {
 	c.db.Close()
 }
 
-// adminPassword returns the configured admin password, else the one stored
-// in the data directory, else a new random one that it stores (mode 0600).
-func adminPassword(cfg config.Config) (string, error) {
+// AdminPassword returns the configured admin password (and stores it),
+// else the one stored in the data directory, else a new random one that it
+// stores (mode 0600). kumo up re-applies the stored password at every
+// start, so whatever changes it must store it here.
+func AdminPassword(cfg config.Config) (string, error) {
 	path := filepath.Join(cfg.DataDir, "admin-password")
 	if cfg.AdminPassword != "" {
 		return cfg.AdminPassword, os.WriteFile(path, []byte(cfg.AdminPassword+"\n"), 0o600)

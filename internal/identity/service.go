@@ -123,7 +123,12 @@ func RotateKeys(dataDir string, maxActive int) error {
 	if maxActive == 0 {
 		maxActive = 3
 	}
-	return token.Rotate(filepath.Join(dataDir, "fernet-keys"), maxActive)
+	dir := filepath.Join(dataDir, "fernet-keys")
+	// A data dir that never ran kumo up has no keys yet: set them up first.
+	if err := token.Setup(dir); err != nil {
+		return err
+	}
+	return token.Rotate(dir, maxActive)
 }
 
 // invalidate drops every cached derivation (roles, catalogs, names) after a
