@@ -254,14 +254,19 @@ func TestRoleAssignmentListing(t *testing.T) {
 	}
 
 	// Links say where an effective assignment comes from.
-	for _, a := range tc.must(200, "GET", "/v3/role_assignments?"+q("effective", "true", "user.id", bob, "scope.project.id", child), adm, nil)["role_assignments"].([]any) {
+	groupRows := tc.must(200, "GET", "/v3/role_assignments?"+q("effective", "true", "user.id", bob, "scope.project.id", child), adm, nil)["role_assignments"].([]any)
+	impliedRows := tc.must(200, "GET", "/v3/role_assignments?"+q("effective", "true", "role.id", implied), adm, nil)["role_assignments"].([]any)
+	if len(groupRows) == 0 || len(impliedRows) == 0 {
+		t.Fatalf("effective listings to check links on are empty: %d, %d", len(groupRows), len(impliedRows))
+	}
+	for _, a := range groupRows {
 		am := a.(map[string]any)
 		want := "/v3/OS-INHERIT/projects/" + parent + "/groups/" + team + "/roles/" + fromParent + "/inherited_to_projects"
 		if !strings.HasSuffix(str(am, "links", "assignment"), want) || !strings.HasSuffix(str(am, "links", "membership"), "/v3/groups/"+team+"/users/"+bob) {
 			t.Fatalf("links: %v", am["links"])
 		}
 	}
-	for _, a := range tc.must(200, "GET", "/v3/role_assignments?"+q("effective", "true", "role.id", implied), adm, nil)["role_assignments"].([]any) {
+	for _, a := range impliedRows {
 		if link := str(a.(map[string]any), "links", "assignment"); !strings.HasSuffix(link, "/v3/projects/"+parent+"/users/"+alice+"/roles/"+direct) {
 			t.Fatalf("implied assignment link: %s", link)
 		}

@@ -53,10 +53,16 @@ func TestExpiredAndForgedTokens(t *testing.T) {
 	if err := token.Setup(otherDir); err != nil {
 		t.Fatal(err)
 	}
-	otherKeys, _ := token.Load(otherDir)
+	otherKeys, err := token.Load(otherDir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	valid := base
 	valid.IssuedAt, valid.ExpiresAt = now, now.Add(time.Hour)
-	foreign, _ := otherKeys.Seal(valid)
+	foreign, err := otherKeys.Seal(valid)
+	if err != nil || foreign == "" {
+		t.Fatalf("seal with the foreign keys: %v", err)
+	}
 	for name, tok := range map[string]string{
 		"expired": seal(expired), "unknown user": seal(ghost), "foreign key": foreign,
 		"garbage": "not-a-token", "empty-ish": "gAAAAA", "long": strings.Repeat("A", 10000),

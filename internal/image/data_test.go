@@ -172,9 +172,7 @@ func TestInterruptedUpload(t *testing.T) {
 }
 
 func TestDiskImageInspection(t *testing.T) {
-	if _, err := exec.LookPath("qemu-img"); err != nil {
-		t.Skip("qemu-img not installed")
-	}
+	requireQemuImg(t)
 	tc := newTestCloud(t)
 	dir := t.TempDir()
 	run := func(args ...string) {

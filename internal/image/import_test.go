@@ -153,9 +153,7 @@ func TestStageNotQueued(t *testing.T) {
 }
 
 func TestImportRefusesMaliciousQcow2(t *testing.T) {
-	if _, err := exec.LookPath("qemu-img"); err != nil {
-		t.Skip("qemu-img not installed")
-	}
+	requireQemuImg(t)
 	tc := newImportCloud(t)
 	evil := filepath.Join(t.TempDir(), "evil.qcow2")
 	if out, err := exec.Command("qemu-img", "create", "-f", "qcow2", "-F", "raw", "-b", "/etc/passwd", evil, "64M").CombinedOutput(); err != nil {

@@ -1,6 +1,10 @@
 package image
 
-import "testing"
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
 
 // A non-admin cannot hand an image to another project with any JSON-patch
 // op; an admin can.
@@ -25,4 +29,17 @@ func TestFormatsFrozenAfterQueued(t *testing.T) {
 	tc.must(204, "PUT", "/v2/images/"+id+"/stage", tc.alice, []byte("staged"))
 	tc.patch(403, id, tc.alice, map[string]any{"op": "replace", "path": "/disk_format", "value": "qcow2"})
 	tc.patch(403, id, tc.alice, map[string]any{"op": "add", "path": "/container_format", "value": "ovf"})
+}
+
+// requireQemuImg skips a test that needs qemu-img, except in CI, where
+// .ci/run installs it: there its absence must fail, not silently skip the
+// malicious-image checks.
+func requireQemuImg(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("qemu-img"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("qemu-img (qemu-utils) is missing; .ci/run installs it")
+		}
+		t.Skip("qemu-img not installed")
+	}
 }

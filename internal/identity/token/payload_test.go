@@ -218,7 +218,7 @@ func TestTokenLength(t *testing.T) {
 	k := testKeys(t)
 	p := samplePayload()
 	b, _ := encodePayload(p)
-	tok, _ := k.Seal(p)
+	tok := mustSeal(t, k, p)
 	t.Logf("project-scoped: payload %d bytes, token %d characters", len(b), len(tok))
 	if len(tok) >= 255 {
 		t.Errorf("project-scoped token is %d characters, want < 255", len(tok))
@@ -229,7 +229,7 @@ func TestTokenLength(t *testing.T) {
 	p.Methods = []string{"password", "token", "totp"}
 	p.TrustID = "3b9a6e0f2c7d4e8a9b1c2d3e4f5a6b7c"
 	b, _ = encodePayload(p)
-	tok, _ = k.Seal(p)
+	tok = mustSeal(t, k, p)
 	t.Logf("rescoped trust token: payload %d bytes, token %d characters", len(b), len(tok))
 	if len(tok) >= 255 {
 		t.Errorf("rescoped trust token is %d characters, want < 255", len(tok))
@@ -239,7 +239,7 @@ func TestTokenLength(t *testing.T) {
 	p.ProjectID, p.DomainID = "", "default"
 	p.Methods = []string{"application_credential"}
 	p.AppCredID = "9c6a1f0e3b2d4c5e8f7a6b5c4d3e2f10"
-	tok, _ = k.Seal(p)
+	tok = mustSeal(t, k, p)
 	if len(tok) >= 255 {
 		t.Errorf("application credential token is %d characters, want < 255", len(tok))
 	}
@@ -475,4 +475,15 @@ func BenchmarkOpenSecondary(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// mustSeal seals p or fails the test, so a length check never passes on an
+// empty token.
+func mustSeal(t *testing.T, k *Keys, p Payload) string {
+	t.Helper()
+	tok, err := k.Seal(p)
+	if err != nil || tok == "" {
+		t.Fatalf("seal: %q %v", tok, err)
+	}
+	return tok
 }
