@@ -29,7 +29,7 @@ help:
 	@echo "make e2e          only the end-to-end tests (test/e2e; need /usr/bin/openstack)"
 	@echo "make fuzz         every Go fuzz target for FUZZTIME each (now $(FUZZTIME))"
 	@echo "make conformance  Tempest identity + image lists against a throw-away kumo (CONFORMANCE_ARGS=...)"
-	@echo "make bench        keystone token workloads of $(SHARED)/bench/loadgen vs the Keystone anchor"
+	@echo "make bench        token workloads (loadgen, kumobench) vs Keystone, and image upload/download/list"
 	@echo "make clean        remove bin/ and build/ (./kumo-data, your cloud, is kept)"
 
 build:
