@@ -143,7 +143,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Cloud, er
 		},
 	})
 	if err != nil {
-		c.db.Close()
+		c.Close() // stops the image service's imports too
 		return nil, err
 	}
 	for _, svc := range []struct {

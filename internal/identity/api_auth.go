@@ -2,6 +2,7 @@ package identity
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -54,7 +55,11 @@ func issueToken(c *call) error {
 		return err
 	}
 	c.w.Header().Set("X-Subject-Token", tok)
-	return c.json(http.StatusCreated, map[string]any{"token": c.tokenBody(td, !queryTrue(c, "nocatalog"))})
+	out, err := c.tokenBody(td, !queryTrue(c, "nocatalog"))
+	if err != nil {
+		return err
+	}
+	return c.json(http.StatusCreated, map[string]any{"token": out})
 }
 
 // queryTrue reads a boolean query flag as Keystone does: present and not
@@ -92,14 +97,23 @@ func validateToken(c *call) error {
 		variant = 1
 	}
 	// The body of a validation depends only on the token data, so it is
-	// built once per cached validation.
-	td.renderOnce[variant].Do(func() {
-		td.rendered[variant], _ = json.Marshal(map[string]any{"token": c.tokenBody(td, variant == 0)})
-	})
+	// built once per cached validation (and not kept if building failed).
+	td.renderMu.Lock()
+	raw := td.rendered[variant]
+	if raw == nil {
+		body, err := c.tokenBody(td, variant == 0)
+		if err != nil {
+			td.renderMu.Unlock()
+			return err
+		}
+		raw, _ = json.Marshal(map[string]any{"token": body})
+		td.rendered[variant] = raw
+	}
+	td.renderMu.Unlock()
 	c.w.Header().Set("X-Subject-Token", c.r.Header.Get("X-Subject-Token"))
 	c.w.Header().Set("Content-Type", "application/json")
 	c.w.WriteHeader(http.StatusOK)
-	_, err := c.w.Write(td.rendered[variant])
+	_, err := c.w.Write(raw)
 	return err
 }
 
@@ -117,7 +131,7 @@ func revokeToken(c *call) error {
 }
 
 // tokenBody renders a token as Keystone's "token" object.
-func (c *call) tokenBody(td *tokenData, withCatalog bool) map[string]any {
+func (c *call) tokenBody(td *tokenData, withCatalog bool) (map[string]any, error) {
 	var pwExp any
 	if !td.User.PasswordExpiresAt.IsZero() {
 		pwExp = isoTime(td.User.PasswordExpiresAt)
@@ -149,12 +163,11 @@ func (c *call) tokenBody(td *tokenData, withCatalog bool) map[string]any {
 			if td.Project != nil {
 				projectID = td.Project.ID
 			}
-			if cat, err := c.s.Catalog(c.ctx, projectID); err == nil {
-				t["catalog"] = rawJSON(cat)
-			} else {
-				c.s.log.Error("build catalog", "err", err)
-				t["catalog"] = []any{}
+			cat, err := c.s.Catalog(c.ctx, projectID)
+			if err != nil {
+				return nil, fmt.Errorf("build catalog: %w", err)
 			}
+			t["catalog"] = rawJSON(cat)
 		}
 	}
 	if td.Trust != nil {
@@ -179,7 +192,7 @@ func (c *call) tokenBody(td *tokenData, withCatalog bool) map[string]any {
 		}
 		t["application_credential"] = ac
 	}
-	return t
+	return t, nil
 }
 
 // ref renders {"id", "name"} of a domain or project.

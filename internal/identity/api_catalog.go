@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -431,7 +432,7 @@ func endpointInput(em map[string]any, e *Endpoint) (legacyRegion string, err err
 	if v, ok, err := optString(em, "interface", 0, false); err != nil {
 		return "", err
 	} else if ok {
-		if !contains(interfaces, v) {
+		if !slices.Contains(interfaces, v) {
 			return "", invalid("interface", "'%s' is not one of ['admin', 'internal', 'public']", v)
 		}
 		e.Interface = v
@@ -497,7 +498,7 @@ func validEndpointURL(u string) bool {
 			return false // positional conversions need a tuple, not a mapping
 		}
 		end := strings.IndexByte(u[i:], ')')
-		if end < 0 || !contains(endpointURLKeys, u[i+1:i+end]) {
+		if end < 0 || !slices.Contains(endpointURLKeys, u[i+1:i+end]) {
 			return false
 		}
 		i += end + 1

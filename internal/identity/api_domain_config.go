@@ -2,6 +2,7 @@ package identity
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 
 	"kumo/internal/platform/httpapi"
@@ -87,7 +88,7 @@ func checkGroupOption(group, option string) error {
 	if _, ok := configOptions[group]; !ok {
 		return invalidConfig("Group %s is not supported for domain specific configurations", group)
 	}
-	if option != "" && !contains(configOptions[group], option) && !contains(sensitiveOptions[group], option) {
+	if option != "" && !slices.Contains(configOptions[group], option) && !slices.Contains(sensitiveOptions[group], option) {
 		return invalidConfig("Option %s in group %s is not supported for domain specific configurations", option, group)
 	}
 	return nil
@@ -119,7 +120,7 @@ func configInput(cfg map[string]any) ([]ConfigOption, error) {
 			if err := checkGroupOption(g, o); err != nil {
 				return nil, err
 			}
-			out = append(out, ConfigOption{Group: g, Option: o, Value: opts[o], Sensitive: contains(sensitiveOptions[g], o)})
+			out = append(out, ConfigOption{Group: g, Option: o, Value: opts[o], Sensitive: slices.Contains(sensitiveOptions[g], o)})
 		}
 	}
 	return out, nil
@@ -273,7 +274,7 @@ func getConfig(c *call) error {
 		if p.opt == "" {
 			return c.json(http.StatusOK, map[string]any{"config": map[string]any{p.group: configDefaults[p.group]}})
 		}
-		if !contains(configOptions[p.group], p.opt) {
+		if !slices.Contains(configOptions[p.group], p.opt) {
 			return invalidConfig("Reading the default for option %s in group %s is not supported", p.opt, p.group)
 		}
 		return c.json(http.StatusOK, map[string]any{"config": map[string]any{p.opt: configDefaults[p.group][p.opt]}})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"sort"
 
 	"kumo/internal/platform/httpapi"
@@ -205,7 +206,7 @@ func endpointGroupInput(gm map[string]any, g *EndpointGroup) error {
 		return err
 	} else if ok {
 		for k := range v {
-			if !contains(endpointGroupFilterKeys, k) {
+			if !slices.Contains(endpointGroupFilterKeys, k) {
 				return expectedIn("service_id or region_id or interface", "endpoint_group")
 			}
 		}

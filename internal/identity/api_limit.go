@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -42,7 +43,7 @@ const maxLimit = 0x7FFFFFFF
 func onlyProps(m map[string]any, allowed ...string) error {
 	var extra []string
 	for k := range m {
-		if !contains(allowed, k) {
+		if !slices.Contains(allowed, k) {
 			extra = append(extra, "'"+k+"'")
 		}
 	}

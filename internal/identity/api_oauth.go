@@ -44,7 +44,7 @@ var oauthRoutes = []route{
 var consumerKnownFields = []string{"id", "description", "secret", "links"}
 
 func (c *call) consumerJSON(co *Consumer) map[string]any {
-	out := map[string]any{"id": co.ID, "description": nilIfEmpty(co.Description), "links": c.self("OS-OAUTH1/consumers/" + co.ID)}
+	out := map[string]any{"id": co.ID, "description": nullIfEmpty(co.Description), "links": c.self("OS-OAUTH1/consumers/" + co.ID)}
 	return mergeExtra(out, co.Extra)
 }
 

@@ -76,14 +76,7 @@ func (c *call) loadedRole() (*Role, error) {
 }
 
 func rolePolicyTarget(r *Role) map[string]any {
-	return map[string]any{"id": r.ID, "name": r.Name, "domain_id": nilIfEmpty(r.DomainID)}
-}
-
-func nilIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
+	return map[string]any{"id": r.ID, "name": r.Name, "domain_id": nullIfEmpty(r.DomainID)}
 }
 
 func newRoleTarget(c *call) (map[string]any, error) {
@@ -113,7 +106,7 @@ func (c *call) roleJSON(r *Role) map[string]any {
 		opts = map[string]any{}
 	}
 	out := map[string]any{
-		"id": r.ID, "name": r.Name, "domain_id": nilIfEmpty(r.DomainID), "description": nilIfEmpty(r.Description),
+		"id": r.ID, "name": r.Name, "domain_id": nullIfEmpty(r.DomainID), "description": nullIfEmpty(r.Description),
 		"options": opts, "links": c.self("roles/" + r.ID),
 	}
 	return mergeExtra(out, r.Extra)

@@ -89,8 +89,8 @@ func (c *call) trustJSON(t *Trust, withRoles bool) map[string]any {
 	}
 	out := map[string]any{
 		"id": t.ID, "trustor_user_id": t.TrustorUserID, "trustee_user_id": t.TrusteeUserID,
-		"project_id": nilIfEmpty(t.ProjectID), "impersonation": t.Impersonation, "expires_at": exp,
-		"remaining_uses": uses, "redelegated_trust_id": nilIfEmpty(t.RedelegatedTrustID),
+		"project_id": nullIfEmpty(t.ProjectID), "impersonation": t.Impersonation, "expires_at": exp,
+		"remaining_uses": uses, "redelegated_trust_id": nullIfEmpty(t.RedelegatedTrustID),
 		"redelegation_count": count, "deleted_at": nil, "links": c.self("OS-TRUST/trusts/" + t.ID),
 	}
 	if withRoles {

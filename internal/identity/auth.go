@@ -82,7 +82,7 @@ type tokenData struct {
 	validUntil time.Time
 	// rendered memoises the validation response bodies (with and without
 	// catalog) and the caller view, built once per cached validation.
-	renderOnce [2]sync.Once
+	renderMu   sync.Mutex
 	rendered   [2][]byte
 	callerOnce sync.Once
 	caller     *authn.Token
@@ -235,7 +235,7 @@ func (s *Service) Issue(ctx context.Context, body []byte) (string, *tokenData, e
 			return "", nil, err
 		}
 	}
-	keys, err := s.keys.Keys()
+	keys, err := s.fernetKeys()
 	if err != nil {
 		return "", nil, err
 	}
@@ -460,7 +460,7 @@ func (s *Service) validate(ctx context.Context, tok string, allowExpired bool) (
 	if len(tok) > 8192 {
 		return nil, notFound
 	}
-	keys, err := s.keys.Keys()
+	keys, err := s.fernetKeys()
 	if err != nil {
 		return nil, err
 	}
@@ -566,12 +566,16 @@ func (s *Service) resolve(ctx context.Context, p *token.Payload, validating bool
 		if td.AppCred, err = s.resolveAppCred(ctx, p.AppCredID); err != nil {
 			return nil, err
 		}
-		roles = filterRoles(roles, td.AppCred.RoleIDs, s)
+		if roles, err = s.filterRoles(ctx, roles, td.AppCred.RoleIDs); err != nil {
+			return nil, err
+		}
 	case p.AccessTokenID != "":
 		if err := s.resolveAccessToken(ctx, td); err != nil {
 			return nil, err
 		}
-		roles = filterRoles(roles, td.AccessToken.RoleIDs, s)
+		if roles, err = s.filterRoles(ctx, roles, td.AccessToken.RoleIDs); err != nil {
+			return nil, err
+		}
 	}
 	if len(roles) == 0 {
 		target := p.ProjectID + p.DomainID
@@ -584,12 +588,24 @@ func (s *Service) resolve(ctx context.Context, p *token.Payload, validating bool
 	return td, nil
 }
 
+// fernetKeys returns the current key set. When a re-read of the key
+// directory failed (say, a broken file appeared) it keeps serving with the
+// last set that loaded, and says so in the log.
+func (s *Service) fernetKeys() (*token.Keys, error) {
+	keys, err := s.keys.Keys()
+	if err != nil && keys != nil {
+		s.log.Error("fernet key directory unreadable; using the last good key set", "err", err)
+		return keys, nil
+	}
+	return keys, err
+}
+
 // filterRoles keeps the roles of have that are in want or implied by a role
 // in want: a trust or application credential delegates a subset of roles.
-func filterRoles(have []*Role, want []string, s *Service) []*Role {
-	roles, implied, err := s.roleTable(context.Background())
+func (s *Service) filterRoles(ctx context.Context, have []*Role, want []string) ([]*Role, error) {
+	roles, implied, err := s.roleTable(ctx)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	allowed := map[string]bool{}
 	for _, r := range expandRoles(want, roles, implied) {
@@ -601,7 +617,7 @@ func filterRoles(have []*Role, want []string, s *Service) []*Role {
 			out = append(out, r)
 		}
 	}
-	return out
+	return out, nil
 }
 
 func (s *Service) enabledDomain(ctx context.Context, id string) (*Project, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -74,7 +75,7 @@ func (s *Service) Bootstrap(ctx context.Context, o BootstrapOptions) error {
 	}
 	for _, pair := range [][2]string{{"admin", "member"}, {"member", "reader"}} {
 		prior, implied := roleIDs[pair[0]], roleIDs[pair[1]]
-		if !contains(rules[prior], implied) {
+		if !slices.Contains(rules[prior], implied) {
 			if err := s.store.AddImpliedRole(ctx, prior, implied); err != nil {
 				return fmt.Errorf("bootstrap: implied role: %w", err)
 			}
@@ -109,15 +110,6 @@ func (s *Service) Bootstrap(ctx context.Context, o BootstrapOptions) error {
 		}
 	}
 	return nil
-}
-
-func contains(ss []string, s string) bool {
-	for _, v := range ss {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Service) bootstrapAdmin(ctx context.Context, o BootstrapOptions, adminRole, adminProject string) error {

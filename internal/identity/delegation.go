@@ -56,7 +56,6 @@ func (s *Service) consumeTrustUse(ctx context.Context, id string) error {
 		}
 		return err
 	}
-	s.invalidate()
 	return nil
 }
 

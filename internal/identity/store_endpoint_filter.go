@@ -144,15 +144,3 @@ func (s *Store) EndpointGroupProjectIDs(ctx context.Context, groupID string) ([]
 	ids, err := s.strings(ctx, `SELECT project_id FROM project_endpoint_groups WHERE endpoint_group_id = ? ORDER BY project_id`, groupID)
 	return ids, wrap("endpoint group projects", err)
 }
-
-// DeleteProjectEndpointAssociations forgets every OS-EP-FILTER association
-// of a project (called when the project is deleted).
-func (s *Store) DeleteProjectEndpointAssociations(ctx context.Context, projectID string) error {
-	return wrap("delete project endpoint associations", s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM project_endpoints WHERE project_id = ?`, projectID); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM project_endpoint_groups WHERE project_id = ?`, projectID)
-		return err
-	}))
-}
