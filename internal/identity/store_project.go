@@ -128,12 +128,28 @@ func (s *Store) ListProjects(ctx context.Context, f ProjectFilter) ([]*Project, 
 	if err := rows.Err(); err != nil {
 		return nil, wrap("list projects", err)
 	}
+	// The tags of every listed project in one query, with the same filter.
+	byID := make(map[string]*Project, len(out))
 	for _, p := range out {
-		if p.Tags, err = s.projectTags(ctx, s.db.R, p.ID); err != nil {
+		p.Tags = []string{}
+		byID[p.ID] = p
+	}
+	trows, err := s.db.R.QueryContext(ctx, `SELECT project_id, name FROM project_tags WHERE project_id IN
+		(SELECT id FROM projects`+w.sql()+`) ORDER BY name`, w.args...)
+	if err != nil {
+		return nil, wrap("list projects", err)
+	}
+	defer trows.Close()
+	for trows.Next() {
+		var id, tag string
+		if err := trows.Scan(&id, &tag); err != nil {
 			return nil, wrap("list projects", err)
 		}
+		if p := byID[id]; p != nil {
+			p.Tags = append(p.Tags, tag)
+		}
 	}
-	return out, nil
+	return out, wrap("list projects", trows.Err())
 }
 
 // CreateProject inserts p with its tags; a duplicate name is a unique
