@@ -22,6 +22,29 @@ type Config struct {
 	LogLevel      string   `yaml:"log_level"`
 	Identity      Identity `yaml:"identity"`
 	Image         Image    `yaml:"image"`
+	Compute       Compute  `yaml:"compute"`
+}
+
+// Compute holds the compute service's options, named as Nova's where it
+// has one.
+type Compute struct {
+	PolicyFile string `yaml:"policy_file"`
+	// Accel is the hypervisor accelerator: auto (KVM only where a probe
+	// guest boots with it, else TCG), kvm or tcg; Nova's libvirt.virt_type.
+	Accel string `yaml:"accel"`
+	// Driver is "qemu" (real guests). "simulated" accepts instances without
+	// starting anything: for scheduler-scale tests and benchmarks only.
+	Driver string `yaml:"driver"`
+	// SimulatedHosts is how many simulated compute hosts the simulated
+	// driver registers (default 1).
+	SimulatedHosts      int     `yaml:"simulated_hosts"`
+	MaxConcurrentBuilds int     `yaml:"max_concurrent_builds"`
+	CPUAllocationRatio  float64 `yaml:"cpu_allocation_ratio"`
+	RAMAllocationRatio  float64 `yaml:"ram_allocation_ratio"`
+	DiskAllocationRatio float64 `yaml:"disk_allocation_ratio"`
+	ReservedHostMemMB   int     `yaml:"reserved_host_memory_mb"`
+	// Weigher is "spread" (most free RAM first, Nova's default) or "pack".
+	Weigher string `yaml:"weigher"`
 }
 
 // Image holds the image service's options.
@@ -70,7 +93,10 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // Defaults returns the configuration of a plain `kumo up`.
 func Defaults() Config {
 	return Config{DataDir: "./kumo-data", Listen: "127.0.0.1", LogLevel: "info",
-		Identity: Identity{TokenExpiration: Duration{time.Hour}, BcryptCost: 12, MaxActiveKeys: 3}}
+		Identity: Identity{TokenExpiration: Duration{time.Hour}, BcryptCost: 12, MaxActiveKeys: 3},
+		// Nova's defaults.
+		Compute: Compute{Accel: "auto", Driver: "qemu", SimulatedHosts: 1, MaxConcurrentBuilds: 10,
+			CPUAllocationRatio: 16, RAMAllocationRatio: 1.5, DiskAllocationRatio: 1, ReservedHostMemMB: 512, Weigher: "spread"}}
 }
 
 // Load returns the defaults overlaid with file (if not "") and the
@@ -88,7 +114,8 @@ func Load(file string) (Config, error) {
 			return c, fmt.Errorf("config %s: %w", file, err)
 		}
 	}
-	env := map[string]*string{"KUMO_DATA_DIR": &c.DataDir, "KUMO_LISTEN": &c.Listen, "KUMO_ADMIN_PASSWORD": &c.AdminPassword, "KUMO_LOG_LEVEL": &c.LogLevel}
+	env := map[string]*string{"KUMO_DATA_DIR": &c.DataDir, "KUMO_LISTEN": &c.Listen, "KUMO_ADMIN_PASSWORD": &c.AdminPassword, "KUMO_LOG_LEVEL": &c.LogLevel,
+		"KUMO_COMPUTE_ACCEL": &c.Compute.Accel, "KUMO_COMPUTE_DRIVER": &c.Compute.Driver}
 	for k, p := range env {
 		if v, ok := os.LookupEnv(k); ok {
 			*p = v
@@ -101,11 +128,26 @@ func Load(file string) (Config, error) {
 		}
 		c.PortOffset = n
 	}
-	return c, nil
+	return c, c.validate()
+}
+
+func (c Config) validate() error {
+	switch c.Compute.Accel {
+	case "auto", "kvm", "tcg":
+	default:
+		return fmt.Errorf("config: compute.accel %q: want auto, kvm or tcg", c.Compute.Accel)
+	}
+	switch c.Compute.Driver {
+	case "qemu", "simulated":
+	default:
+		return fmt.Errorf("config: compute.driver %q: want qemu or simulated", c.Compute.Driver)
+	}
+	return nil
 }
 
 // Standard ports of the OpenStack services kumo runs.
 const (
 	IdentityPort = 5000
 	ImagePort    = 9292
+	ComputePort  = 8774
 )

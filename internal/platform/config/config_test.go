@@ -35,3 +35,26 @@ func TestLoadRejectsUnknownKeysAndBadDurations(t *testing.T) {
 		}
 	}
 }
+
+// Every KUMO_* variable overrides the file, and compute choices are checked.
+func TestEnvironmentOverridesFile(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "kumo.yaml")
+	os.WriteFile(f, []byte("data_dir: /from/file\nlog_level: warn\ncompute:\n  accel: kvm\n  weigher: pack\n"), 0o600)
+	env := map[string]string{"KUMO_DATA_DIR": "/from/env", "KUMO_LISTEN": "::1", "KUMO_ADMIN_PASSWORD": "pw",
+		"KUMO_LOG_LEVEL": "debug", "KUMO_COMPUTE_ACCEL": "tcg", "KUMO_COMPUTE_DRIVER": "simulated"}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	c, err := Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DataDir != "/from/env" || c.Listen != "::1" || c.AdminPassword != "pw" || c.LogLevel != "debug" ||
+		c.Compute.Accel != "tcg" || c.Compute.Driver != "simulated" || c.Compute.Weigher != "pack" || c.Compute.RAMAllocationRatio != 1.5 {
+		t.Fatalf("unexpected config: %+v", c)
+	}
+	t.Setenv("KUMO_COMPUTE_ACCEL", "xen")
+	if _, err := Load(f); err == nil || !strings.Contains(err.Error(), "compute.accel") {
+		t.Fatalf("accel xen accepted: %v", err)
+	}
+}
