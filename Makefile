@@ -12,24 +12,28 @@ LDFLAGS := -X main.version=$(VERSION)
 # on their own (they build and start the binary themselves).
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v '/test/e2e$$')
 
-# In CI a missing openstack client fails the e2e tests instead of skipping them.
+# In CI a missing openstack client fails the e2e tests instead of skipping
+# them, and so does a missing tool (qemu, isoinfo, ...) or test guest image
+# in the unit tests (KUMO_REQUIRE_TOOLS).
 ifeq ($(CI),true)
 E2E_ENV ?= KUMO_E2E_REQUIRE_CLI=1
+export KUMO_REQUIRE_TOOLS=1
 endif
 E2E_FLAGS ?=
 FUZZTIME ?= 20s
 CONFORMANCE_ARGS ?=
 
-.PHONY: help build up test vet lint fmt-check unit e2e fuzz conformance bench clean
+.PHONY: help build up test vet lint fmt-check unit e2e fuzz conformance bench guest-image clean
 
 help:
 	@echo "make build        build bin/kumo (version $(VERSION))"
 	@echo "make up           build, then run ./bin/kumo up --data-dir ./kumo-data in the foreground"
-	@echo "make test         what CI runs: go vet, staticcheck, gofmt check, go test -race, end-to-end tests"
+	@echo "make test         what CI runs: go vet, staticcheck, gofmt check, the test guest, go test -race, end-to-end tests"
 	@echo "make e2e          only the end-to-end tests (test/e2e; need /usr/bin/openstack)"
 	@echo "make fuzz         every Go fuzz target for FUZZTIME each (now $(FUZZTIME))"
 	@echo "make conformance  Tempest identity + image lists against a throw-away kumo (CONFORMANCE_ARGS=...)"
 	@echo "make bench        token workloads (loadgen, kumobench) vs Keystone, and image upload/download/list"
+	@echo "make guest-image  build/guest/kumo-test.qcow2, the tiny test guest (guest/README.md; smoke test: guest/smoke.sh)"
 	@echo "make clean        remove bin/ and build/ (./kumo-data, your cloud, is kept)"
 
 build:
@@ -38,7 +42,7 @@ build:
 up: build
 	./bin/kumo up --data-dir ./kumo-data
 
-test: vet lint fmt-check unit e2e
+test: vet lint fmt-check guest-image unit e2e
 
 vet:
 	$(GO) vet ./...
@@ -67,6 +71,10 @@ conformance: build
 
 bench: build
 	SHARED=$(SHARED) bench/run.sh
+
+# The compute tests' guest: Debian cloud kernel + busybox, built without root.
+guest-image:
+	guest/build.sh
 
 clean:
 	rm -rf bin build
