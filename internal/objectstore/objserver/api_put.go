@@ -1,0 +1,220 @@
+package objserver
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+// put stores a new version: upload into <dev>/tmp while hashing, check the
+// ETag, then commit under the object lock if it is still the newest.
+func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
+	s := srv.s
+	ts, ok := requireTimestamp(w, r)
+	if !ok {
+		return
+	}
+	ctype := r.Header.Get("Content-Type")
+	if ctype == "" {
+		fail(w, http.StatusBadRequest, "No content type")
+		return
+	}
+	chunked := len(r.TransferEncoding) > 0 && r.TransferEncoding[0] == "chunked"
+	size := int64(-1)
+	if !chunked {
+		cl := r.Header.Get("Content-Length")
+		if cl == "" {
+			fail(w, http.StatusLengthRequired, "")
+			return
+		}
+		n, err := strconv.ParseInt(cl, 10, 64)
+		if err != nil || n < 0 {
+			fail(w, http.StatusBadRequest, "Invalid Content-Length")
+			return
+		}
+		size = n
+	}
+	deleteAt, ok := s.checkDeleteAt(w, r)
+	if !ok {
+		return
+	}
+	// Fail fast, before the upload, on what the disk already says.
+	if !srv.putAllowed(w, r, o, ts) {
+		return
+	}
+	if !s.hasSpace(o.dev, size) {
+		fail(w, http.StatusInsufficientStorage, "")
+		return
+	}
+	f, err := s.newTemp(o.dev)
+	if err != nil {
+		srv.writeFailure(w, r, err)
+		return
+	}
+	if err := f.Allocate(size); err != nil {
+		discard(f)
+		srv.writeFailure(w, r, err)
+		return
+	}
+	h := md5.New()
+	buf := copyBufs.Get().(*[]byte)
+	n, err := io.CopyBuffer(io.MultiWriter(fileWriter{f}, h), r.Body, *buf)
+	copyBufs.Put(buf)
+	if err != nil {
+		discard(f)
+		var werr writeError
+		if errors.As(err, &werr) {
+			srv.writeFailure(w, r, werr.err)
+			return
+		}
+		fail(w, statusClientDisconnect, "")
+		return
+	}
+	if size >= 0 && n != size {
+		discard(f)
+		fail(w, statusClientDisconnect, "")
+		return
+	}
+	etag := hex.EncodeToString(h.Sum(nil))
+	if want := r.Header.Get("ETag"); want != "" && !strings.EqualFold(strings.Trim(want, `"`), etag) {
+		discard(f)
+		fail(w, http.StatusUnprocessableEntity, "")
+		return
+	}
+	md := Metadata{
+		"name":           o.name(),
+		"X-Timestamp":    ts.Internal(),
+		"Content-Type":   ctype,
+		"Content-Length": strconv.FormatInt(n, 10),
+		"ETag":           etag,
+	}
+	userMetadata(r.Header, md)
+	if deleteAt >= 0 {
+		md["X-Delete-At"] = strconv.FormatInt(deleteAt, 10)
+	}
+	targets := updateTargets(r.Header)
+	if len(targets) > 0 {
+		// Kept so the Expirer can tell the containers later.
+		md[keyUpdateTargets] = encodeTargets(targets)
+	}
+	footer, err := encodeFooter(md)
+	if err == nil {
+		_, err = f.Write(footer)
+	}
+	if err != nil {
+		discard(f)
+		srv.writeFailure(w, r, err)
+		return
+	}
+	mu := s.objLock(o.hash)
+	mu.Lock()
+	if !srv.putAllowed(w, r, o, ts) {
+		mu.Unlock()
+		discard(f)
+		return
+	}
+	dir := s.hashDir(o.dev, o.part, o.hash)
+	err = s.commit(o.dev, f, dir, ts.Internal()+extData)
+	if err == nil {
+		_, err = s.scanHashDir(dir)
+	}
+	mu.Unlock()
+	if err != nil {
+		srv.writeFailure(w, r, err)
+		return
+	}
+	if err := s.invalidateSuffix(o.dev, o.part, suffixOf(o.hash)); err != nil {
+		s.log.Warn("invalidate suffix", "err", err)
+	}
+	s.updateContainers(o, http.MethodPut, ts, map[string]string{
+		"X-Size": md["Content-Length"], "X-Content-Type": ctype, "X-Etag": etag,
+	}, targets)
+	w.Header().Set("ETag", `"`+etag+`"`)
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusCreated)
+}
+
+// putAllowed applies the checks against the current version: an older or
+// equal timestamp is a conflict, and If-None-Match guards overwrites.
+func (srv *Server) putAllowed(w http.ResponseWriter, r *http.Request, o objReq, ts Timestamp) bool {
+	obj, st, err := srv.s.loadObject(srv.s.hashDir(o.dev, o.part, o.hash))
+	if err != nil && !errors.Is(err, errBadFooter) {
+		srv.internalError(w, r, err)
+		return false
+	}
+	if st.base != nil && st.base.ts.Compare(ts) >= 0 {
+		w.Header().Set("X-Backend-Timestamp", st.base.ts.Internal())
+		fail(w, http.StatusConflict, "")
+		return false
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && obj != nil && !srv.s.expired(obj) {
+		for _, tag := range strings.Split(inm, ",") {
+			tag = strings.Trim(strings.TrimSpace(tag), `"`)
+			if tag == "*" || tag == obj.meta["ETag"] {
+				w.Header().Set("X-Backend-Timestamp", obj.state.base.ts.Internal())
+				fail(w, http.StatusPreconditionFailed, "")
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// checkDeleteAt validates X-Delete-At; -1 means none.
+func (s *Store) checkDeleteAt(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	v := r.Header.Get("X-Delete-At")
+	if v == "" {
+		return -1, true
+	}
+	n, err := parseDeleteAt(v)
+	if err != nil {
+		fail(w, http.StatusBadRequest, "Non-integer X-Delete-At")
+		return 0, false
+	}
+	if n < s.now().Unix() {
+		fail(w, http.StatusBadRequest, "X-Delete-At in past")
+		return 0, false
+	}
+	return n, true
+}
+
+// expired reports whether the object's X-Delete-At has passed; such an
+// object is never served.
+func (s *Store) expired(obj *object) bool {
+	at, ok := obj.deleteAt()
+	return ok && at <= s.now().Unix()
+}
+
+// writeError marks a failure writing the temp file, as opposed to reading
+// the request body.
+type writeError struct{ err error }
+
+func (e writeError) Error() string { return e.err.Error() }
+
+type fileWriter struct{ f tempFile }
+
+func (fw fileWriter) Write(p []byte) (int, error) {
+	n, err := fw.f.Write(p)
+	if err != nil {
+		err = writeError{err}
+	}
+	return n, err
+}
+
+// copyBufs holds 256 KiB buffers: large objects stream with fewer syscalls.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// writeFailure answers 507 for a full device and 500 otherwise.
+func (srv *Server) writeFailure(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		fail(w, http.StatusInsufficientStorage, "")
+		return
+	}
+	srv.internalError(w, r, err)
+}

@@ -1,0 +1,29 @@
+// Package objserver is a Swift storage node's object server: it keeps the
+// replicas of objects on the node's local devices and serves them to the
+// proxy over Swift's backend HTTP API (PUT, GET, HEAD, DELETE, POST on
+// /<device>/<partition>/<account>/<container>/<object>, REPLICATE on
+// /<device>/<partition>[/<suffixes>]).
+//
+// It follows Swift's object server and diskfile design as facts:
+//
+//   - A device is a directory under Config.Root. An object lives in
+//     <dev>/objects/<partition>/<suffix>/<hash>/<timestamp>.<ext>, where hash
+//     is md5(prefix + "/a/c/o" + suffix) and suffix its last three hex
+//     digits. ext is .data (a version), .ts (a tombstone) or .meta (POSTed
+//     metadata). The newest .data or .ts wins; older files are removed.
+//   - Every file is written in <dev>/tmp, fsynced, renamed into its hash
+//     directory, and the directory fsynced, so a reader never sees half an
+//     object and an acknowledged write survives a crash.
+//   - Metadata is a footer in the same file (see metafile.go) rather than an
+//     xattr: it works on every file system, lands atomically with the body in
+//     one rename, and a replica can be copied as one opaque file.
+//   - Container listings are updated after each PUT/DELETE; a failed update
+//     is kept as an async pending file that the Updater retries.
+//   - The Replicator compares per-suffix hashes (REPLICATE) with the
+//     partition's other nodes, lists the differing suffixes' files there
+//     (SUFFIXLIST) and pushes each missing file whole (SYNC), where Swift
+//     uses rsync or ssync; the receiver verifies a file before keeping it.
+//     RingPeers gives it the ring's view. the Auditor re-reads every .data
+//     file and quarantines the corrupt ones; the Expirer turns objects past
+//     their X-Delete-At into tombstones.
+package objserver

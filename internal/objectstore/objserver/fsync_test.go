@@ -1,0 +1,121 @@
+package objserver
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// recordingFS performs every operation on the real file system and
+// records it, so the test can check the durability order.
+type recordingFS struct {
+	root string
+	mu   sync.Mutex
+	ops  []string
+}
+
+func (r *recordingFS) add(op string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n := len(r.ops); n > 0 && r.ops[n-1] == op && strings.HasPrefix(op, "write") {
+		return // one entry per run of writes
+	}
+	r.ops = append(r.ops, op)
+}
+
+func (r *recordingFS) rel(p string) string {
+	if strings.HasPrefix(filepath.Base(p), "tmp-") {
+		return "TMP"
+	}
+	s, _ := filepath.Rel(r.root, p)
+	return s
+}
+
+func (r *recordingFS) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.ops
+	r.ops = nil
+	return out
+}
+
+type recordingFile struct {
+	tempFile
+	r *recordingFS
+}
+
+func (r *recordingFS) CreateTemp(dir string) (tempFile, error) {
+	f, err := osFS{}.CreateTemp(dir)
+	if err != nil {
+		return nil, err
+	}
+	r.add("create " + r.rel(f.Name()))
+	return recordingFile{f, r}, nil
+}
+
+func (r *recordingFS) Rename(from, to string) error {
+	r.add("rename " + r.rel(from) + " " + r.rel(to))
+	return osFS{}.Rename(from, to)
+}
+
+func (r *recordingFS) SyncDir(dir string) error {
+	r.add("fsyncdir " + r.rel(dir))
+	return osFS{}.SyncDir(dir)
+}
+
+func (f recordingFile) Write(p []byte) (int, error) {
+	f.r.add("write TMP")
+	return f.tempFile.Write(p)
+}
+
+func (f recordingFile) Sync() error {
+	f.r.add("fsync TMP")
+	return f.tempFile.Sync()
+}
+
+func (f recordingFile) Close() error {
+	f.r.add("close TMP")
+	return f.tempFile.Close()
+}
+
+func TestWritesAreFsyncedBeforeRenameAndDirectoryAfter(t *testing.T) {
+	n := newTestNode(t, []string{"sdb1"}, nil)
+	rec := &recordingFS{root: n.root}
+	n.store.fs = rec // set before the first request
+	hash := testHashPath.ObjectHash("AUTH_a", "photos", "cats/tabby.jpg")
+	obj := filepath.Join("sdb1", "objects", "7")
+	sfx := filepath.Join(obj, suffixOf(hash))
+	hdir := filepath.Join(sfx, hash)
+
+	expectStatus(t, n.put(objPath, "1700000000.1", []byte("durable"), nil), 201, "first PUT")
+	// New directories: each parent is fsynced once it gains an entry, all
+	// before the rename that publishes the object.
+	want := []string{
+		"create TMP", "write TMP", "fsync TMP", "close TMP",
+		"fsyncdir sdb1", "fsyncdir " + filepath.Join("sdb1", "objects"), "fsyncdir " + obj, "fsyncdir " + sfx,
+		"rename TMP " + filepath.Join(hdir, "1700000000.10000.data"),
+		"fsyncdir " + hdir,
+	}
+	if got := rec.take(); !slices.Equal(got, want) {
+		t.Fatalf("first PUT did\n  %q\nwant\n  %q", got, want)
+	}
+	expectStatus(t, n.put(objPath, "1700000000.2", []byte("again"), nil), 201, "second PUT")
+	want = []string{"create TMP", "write TMP", "fsync TMP", "close TMP",
+		"rename TMP " + filepath.Join(hdir, "1700000000.20000.data"), "fsyncdir " + hdir}
+	if got := rec.take(); !slices.Equal(got, want) {
+		t.Fatalf("second PUT did\n  %q\nwant\n  %q", got, want)
+	}
+	expectStatus(t, n.do("DELETE", objPath, map[string]string{"X-Timestamp": "1700000000.3"}, nil), 204, "DELETE")
+	want = []string{"create TMP", "write TMP", "fsync TMP", "close TMP",
+		"rename TMP " + filepath.Join(hdir, "1700000000.30000.ts"), "fsyncdir " + hdir}
+	if got := rec.take(); !slices.Equal(got, want) {
+		t.Fatalf("DELETE did\n  %q\nwant\n  %q", got, want)
+	}
+	// A refused write touches nothing durable.
+	expectStatus(t, n.put(objPath, "1700000000.25", []byte("late"), nil), 409, "late PUT")
+	if got := rec.take(); len(got) != 0 {
+		t.Fatalf("refused PUT did %q", got)
+	}
+}

@@ -1,0 +1,66 @@
+package objserver
+
+import (
+	"io"
+	"os"
+	"syscall"
+)
+
+// tempFile is the part of *os.File a write path uses. It is an interface so
+// that a test can record the order of writes, fsyncs and renames on the
+// real file system (see fsync_test.go).
+type tempFile interface {
+	io.Writer
+	Sync() error
+	Close() error
+	Name() string
+	// Allocate reserves n bytes so a full disk fails before the upload.
+	Allocate(n int64) error
+}
+
+// fileSystem is every durability-relevant call the store makes.
+type fileSystem interface {
+	CreateTemp(dir string) (tempFile, error)
+	Rename(from, to string) error
+	SyncDir(dir string) error
+}
+
+type osFS struct{}
+
+type osFile struct{ *os.File }
+
+func (osFS) CreateTemp(dir string) (tempFile, error) {
+	f, err := os.CreateTemp(dir, "tmp-")
+	if err != nil {
+		return nil, err
+	}
+	return osFile{f}, nil
+}
+
+func (osFS) Rename(from, to string) error { return os.Rename(from, to) }
+
+func (osFS) SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Allocate uses fallocate with KEEP_SIZE, like Swift; file systems that do
+// not support it simply skip the reservation.
+func (f osFile) Allocate(n int64) error {
+	if n <= 0 {
+		return nil
+	}
+	const keepSize = 0x1 // FALLOC_FL_KEEP_SIZE
+	err := syscall.Fallocate(int(f.Fd()), keepSize, 0, n)
+	if err == syscall.EOPNOTSUPP || err == syscall.ENOSYS {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,105 @@
+package objserver
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// newTemp opens a new file in <dev>/tmp, on the same file system as the
+// object directories so that commit is a rename.
+func (s *Store) newTemp(dev string) (tempFile, error) {
+	dir := s.tmpDir(dev)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return s.fs.CreateTemp(dir)
+}
+
+// discard drops an unfinished temp file.
+func discard(f tempFile) {
+	_ = f.Close()
+	_ = os.Remove(f.Name())
+}
+
+// commit makes a finished temp file visible as dir/name: fsync the file,
+// create missing directories durably, rename, fsync the directory. Until
+// the rename no reader can see the file; after the directory fsync the
+// rename survives a crash.
+func (s *Store) commit(dev string, f tempFile, dir, name string) error {
+	if err := f.Sync(); err != nil {
+		discard(f)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		_ = os.Remove(f.Name())
+		return err
+	}
+	var err error
+	// A concurrent cleanup may remove an empty parent between mkdir and
+	// rename; a few tries settle it.
+	for range 3 {
+		if err = s.mkdirAllSynced(s.devPath(dev), dir); err != nil {
+			break
+		}
+		if err = s.fs.Rename(f.Name(), filepath.Join(dir, name)); !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+		return err
+	}
+	return s.fs.SyncDir(dir)
+}
+
+// mkdirAllSynced creates dir and its missing parents below root, fsyncing
+// each parent that gained an entry.
+func (s *Store) mkdirAllSynced(root, dir string) error {
+	if st, err := os.Stat(dir); err == nil && st.IsDir() {
+		return nil
+	}
+	if dir == root || len(dir) <= len(root) {
+		return os.MkdirAll(dir, 0o755)
+	}
+	parent := filepath.Dir(dir)
+	if err := s.mkdirAllSynced(root, parent); err != nil {
+		return err
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return s.fs.SyncDir(parent)
+}
+
+// writeFile durably writes a whole small file (tombstone, .meta, async
+// pending) with the given body.
+func (s *Store) writeFile(dev, dir, name string, body []byte) error {
+	f, err := s.newTemp(dev)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(body); err != nil {
+		discard(f)
+		return err
+	}
+	return s.commit(dev, f, dir, name)
+}
+
+// writeMetaFile writes a metadata-only file (.ts or .meta) into an object's
+// hash directory and cleans up older files. The caller holds the object
+// lock, and invalidates the suffix after releasing it (lock order: a
+// partition lock is never taken under an object lock).
+func (s *Store) writeMetaFile(dev, part, hash, name string, md Metadata) error {
+	footer, err := encodeFooter(md)
+	if err != nil {
+		return err
+	}
+	dir := s.hashDir(dev, part, hash)
+	if err := s.writeFile(dev, dir, name, footer); err != nil {
+		return err
+	}
+	_, err = s.scanHashDir(dir)
+	return err
+}
