@@ -1,0 +1,327 @@
+package containerserver
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"kumo/internal/platform/db"
+)
+
+// ContainerRef names one container database replica.
+type ContainerRef struct {
+	Device    string
+	Partition int
+	Account   string
+	Container string
+}
+
+// ContainerInfo is a container's stat row.
+type ContainerInfo struct {
+	ID              string
+	Account         string
+	Container       string
+	CreatedAt       Timestamp
+	PutTimestamp    Timestamp
+	DeleteTimestamp Timestamp
+	StatusChangedAt Timestamp
+	PolicyIndex     int
+	ObjectCount     int64
+	BytesUsed       int64
+	Metadata        Metadata
+	MaxRow          int64
+
+	reportedPut, reportedDelete Timestamp
+	reportedCount, reportedUsed int64
+	accountHosts                string
+}
+
+// Deleted is Swift's is_deleted: a delete newer than the last put and no
+// objects left.
+func (i ContainerInfo) Deleted() bool {
+	return i.DeleteTimestamp > i.PutTimestamp && i.ObjectCount == 0
+}
+
+// needsReport reports whether the account has not yet heard the current
+// counters or timestamps.
+func (i ContainerInfo) needsReport() bool {
+	return i.reportedPut != i.PutTimestamp || i.reportedDelete != i.DeleteTimestamp ||
+		i.reportedCount != i.ObjectCount || i.reportedUsed != i.BytesUsed
+}
+
+// ObjectRecord is one row of a container database.
+type ObjectRecord struct {
+	Name        string    `json:"name"`
+	CreatedAt   Timestamp `json:"created_at"`
+	Size        int64     `json:"size"`
+	ContentType string    `json:"content_type"`
+	ETag        string    `json:"etag"`
+	Deleted     bool      `json:"deleted"`
+	Row         int64     `json:"row,omitempty"`
+}
+
+type queryer interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}
+
+const containerInfoCols = `db_id, account, container, created_at, put_timestamp, delete_timestamp,
+	status_changed_at, storage_policy_index, object_count, bytes_used, reported_put_timestamp,
+	reported_delete_timestamp, reported_object_count, reported_bytes_used, account_hosts, metadata,
+	(SELECT COALESCE(MAX(row), -1) FROM object)`
+
+func readContainerInfo(ctx context.Context, q queryer) (ContainerInfo, error) {
+	var i ContainerInfo
+	var meta string
+	err := q.QueryRowContext(ctx, `SELECT `+containerInfoCols+` FROM info WHERE id = 1`).Scan(
+		&i.ID, &i.Account, &i.Container, &i.CreatedAt, &i.PutTimestamp, &i.DeleteTimestamp,
+		&i.StatusChangedAt, &i.PolicyIndex, &i.ObjectCount, &i.BytesUsed, &i.reportedPut,
+		&i.reportedDelete, &i.reportedCount, &i.reportedUsed, &i.accountHosts, &meta, &i.MaxRow)
+	if err != nil {
+		return i, fmt.Errorf("read container info: %w", err)
+	}
+	i.Metadata = parseMetadata(meta)
+	return i, nil
+}
+
+// openContainer opens an existing container database, or creates it when
+// create is set, initialised with the given identity.
+func (s *Store) openContainer(ref ContainerRef, create bool, ts Timestamp, policy int) (*containerDB, error) {
+	path := s.containerPath(ref.Device, ref.Partition, ref.Account, ref.Container)
+	d, release, err := s.handle(path, create, KindContainer, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO info (id, db_id, account, container, created_at, put_timestamp,
+			delete_timestamp, status_changed_at, storage_policy_index) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			newDBID(), ref.Account, ref.Container, Now(), zeroTimestamp, zeroTimestamp, ts, policy)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &containerDB{d: d, release: release, path: path}, nil
+}
+
+// PutContainer creates the container or updates its put timestamp and
+// metadata. created is true when the container did not exist (or was
+// deleted) before, which Swift answers with 201 rather than 202. A put
+// with another storage policy than a live container's is ErrConflict.
+func (s *Store) PutContainer(ctx context.Context, ref ContainerRef, ts Timestamp, policy int, meta Metadata, accountHosts string) (created bool, err error) {
+	c, err := s.openContainer(ref, true, ts, policy)
+	if err != nil {
+		return false, err
+	}
+	defer c.release()
+	stillDeleted := false
+	err = c.d.Tx(ctx, func(tx *sql.Tx) error {
+		info, err := readContainerInfo(ctx, tx)
+		if err != nil {
+			return err
+		}
+		wasLive := info.PutTimestamp != zeroTimestamp && !info.Deleted()
+		if wasLive && info.PolicyIndex != policy {
+			return ErrConflict
+		}
+		created = !wasLive
+		put := maxTS(info.PutTimestamp, ts)
+		status := info.StatusChangedAt
+		if created {
+			status = ts
+		}
+		info.Metadata.merge(meta)
+		hosts := info.accountHosts
+		if accountHosts != "" {
+			hosts = accountHosts
+		}
+		pol := info.PolicyIndex
+		if !wasLive {
+			pol = policy
+		}
+		// A put older than the delete leaves the container deleted; Swift
+		// answers 409 then.
+		stillDeleted = info.DeleteTimestamp > put && info.ObjectCount == 0
+		_, err = tx.ExecContext(ctx, `UPDATE info SET put_timestamp = ?, status_changed_at = ?,
+			storage_policy_index = ?, metadata = ?, account_hosts = ? WHERE id = 1`,
+			put, status, pol, info.Metadata.encode(), hosts)
+		return err
+	})
+	if err == nil && stillDeleted {
+		return false, ErrConflict
+	}
+	return created, err
+}
+
+// ContainerInfo returns the stat of an existing container; a deleted one
+// is returned with ErrNotFound so callers can still show its timestamps.
+func (s *Store) ContainerInfo(ctx context.Context, ref ContainerRef) (ContainerInfo, error) {
+	c, err := s.openContainer(ref, false, "", 0)
+	if err != nil {
+		return ContainerInfo{}, err
+	}
+	defer c.release()
+	info, err := readContainerInfo(ctx, c.d.R)
+	if err != nil {
+		return info, err
+	}
+	if info.Deleted() || info.PutTimestamp == zeroTimestamp {
+		return info, ErrNotFound
+	}
+	return info, nil
+}
+
+// PostContainer merges metadata into a live container.
+func (s *Store) PostContainer(ctx context.Context, ref ContainerRef, meta Metadata) error {
+	c, err := s.openContainer(ref, false, "", 0)
+	if err != nil {
+		return err
+	}
+	defer c.release()
+	return c.d.Tx(ctx, func(tx *sql.Tx) error {
+		info, err := readContainerInfo(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if info.Deleted() || info.PutTimestamp == zeroTimestamp {
+			return ErrNotFound
+		}
+		if !info.Metadata.merge(meta) {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE info SET metadata = ? WHERE id = 1`, info.Metadata.encode())
+		return err
+	})
+}
+
+// DeleteContainer marks an empty container deleted at ts. A container with
+// objects is ErrConflict, a missing or already deleted one ErrNotFound.
+func (s *Store) DeleteContainer(ctx context.Context, ref ContainerRef, ts Timestamp) error {
+	c, err := s.openContainer(ref, false, "", 0)
+	if err != nil {
+		return err
+	}
+	defer c.release()
+	return c.d.Tx(ctx, func(tx *sql.Tx) error {
+		info, err := readContainerInfo(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if info.Deleted() || info.PutTimestamp == zeroTimestamp {
+			return ErrNotFound
+		}
+		if info.ObjectCount > 0 {
+			return ErrConflict
+		}
+		if ts <= info.DeleteTimestamp {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE info SET delete_timestamp = ?, status_changed_at = ? WHERE id = 1`, ts, ts)
+		return err
+	})
+}
+
+// containerDB is an acquired handle; release returns it to the cache.
+type containerDB struct {
+	d       *db.DB
+	release func()
+	path    string
+}
+
+// mergeObjects applies records newest-wins and keeps the counters in step,
+// in the caller's transaction. It returns how many rows changed.
+func mergeObjects(ctx context.Context, tx *sql.Tx, recs []ObjectRecord) (int, error) {
+	var dCount, dBytes int64
+	changed := 0
+	sel, err := tx.PrepareContext(ctx, `SELECT created_at, size, deleted FROM object WHERE name = ?`)
+	if err != nil {
+		return 0, err
+	}
+	defer sel.Close()
+	del, err := tx.PrepareContext(ctx, `DELETE FROM object WHERE name = ?`)
+	if err != nil {
+		return 0, err
+	}
+	defer del.Close()
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO object (name, created_at, size, content_type, etag, deleted) VALUES (?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return 0, err
+	}
+	defer ins.Close()
+	for _, r := range recs {
+		var oldTS Timestamp
+		var oldSize int64
+		var oldDeleted bool
+		err := sel.QueryRowContext(ctx, r.Name).Scan(&oldTS, &oldSize, &oldDeleted)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return changed, err
+		default:
+			if oldTS >= r.CreatedAt {
+				continue
+			}
+			if _, err := del.ExecContext(ctx, r.Name); err != nil {
+				return changed, err
+			}
+			if !oldDeleted {
+				dCount--
+				dBytes -= oldSize
+			}
+		}
+		size := r.Size
+		if r.Deleted {
+			size = 0
+		}
+		if _, err := ins.ExecContext(ctx, r.Name, r.CreatedAt, size, r.ContentType, r.ETag, r.Deleted); err != nil {
+			return changed, err
+		}
+		if !r.Deleted {
+			dCount++
+			dBytes += size
+		}
+		changed++
+	}
+	if dCount != 0 || dBytes != 0 {
+		if _, err := tx.ExecContext(ctx, `UPDATE info SET object_count = object_count + ?, bytes_used = bytes_used + ? WHERE id = 1`, dCount, dBytes); err != nil {
+			return changed, err
+		}
+	}
+	return changed, nil
+}
+
+// ListObjects lists a live container's objects as Swift does.
+func (s *Store) ListObjects(ctx context.Context, ref ContainerRef, p ListParams) (ContainerInfo, []Entry[ObjectRecord], error) {
+	c, err := s.openContainer(ref, false, "", 0)
+	if err != nil {
+		return ContainerInfo{}, nil, err
+	}
+	defer c.release()
+	info, err := readContainerInfo(ctx, c.d.R)
+	if err != nil {
+		return info, nil, err
+	}
+	if info.Deleted() || info.PutTimestamp == zeroTimestamp {
+		return info, nil, ErrNotFound
+	}
+	q := func(ctx context.Context, b bounds, prefix string, reverse bool, limit int) ([]ObjectRecord, error) {
+		where, args := rangeSQL(b, prefix)
+		order := "ASC"
+		if reverse {
+			order = "DESC"
+		}
+		rows, err := c.d.R.QueryContext(ctx, `SELECT name, created_at, size, content_type, etag FROM object
+			WHERE deleted = 0`+where+` ORDER BY name `+order+` LIMIT ?`, append(args, limit)...)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		out := make([]ObjectRecord, 0, min(limit, 1024))
+		for rows.Next() {
+			var r ObjectRecord
+			if err := rows.Scan(&r.Name, &r.CreatedAt, &r.Size, &r.ContentType, &r.ETag); err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+		return out, rows.Err()
+	}
+	entries, err := walkListing(ctx, p, func(r ObjectRecord) string { return r.Name }, q)
+	return info, entries, err
+}
