@@ -67,17 +67,22 @@ func newLogger(level string) *slog.Logger {
 
 func upCmd() *cobra.Command {
 	var cf commonFlags
-	var listen, adminPassword, logLevel string
+	var listen, adminPassword, logLevel, accel string
 	var portOffset int
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Start an all-in-one cloud in the foreground",
 		Long: `Start every kumo service in this process on the standard OpenStack ports
-(identity 5000, image 9292), plus --port-offset. The first start creates the data
+(identity 5000, image 9292, compute 8774), plus --port-offset. The first start creates the data
 directory, the admin user, the admin and service projects, the roles
 admin > member > reader, the region RegionOne and the service catalog, and
 writes DIR/openrc and DIR/clouds.yaml (cloud "kumo"). Later starts keep all
-data. When every service answers, a line "kumo ready: ..." is printed.`,
+data. When every service answers, a line "kumo ready: ..." is printed.
+
+Compute runs each instance as a QEMU process on this host, with KVM where it
+really works (a probe guest decides, cached in DIR/compute/accel.json) and
+TCG software emulation otherwise (--accel). Guests keep running when kumo
+stops; the next start re-attaches to them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := cf.load(cmd)
@@ -96,6 +101,12 @@ data. When every service answers, a line "kumo ready: ..." is printed.`,
 			if cmd.Flags().Changed("log-level") {
 				cfg.LogLevel = logLevel
 			}
+			if cmd.Flags().Changed("accel") {
+				if accel != "auto" && accel != "kvm" && accel != "tcg" {
+					return fmt.Errorf("--accel %q: want auto, kvm or tcg", accel)
+				}
+				cfg.Compute.Accel = accel
+			}
 			log := newLogger(cfg.LogLevel)
 			slog.SetDefault(log)
 			tuneGC()
@@ -106,7 +117,7 @@ data. When every service answers, a line "kumo ready: ..." is printed.`,
 				return err
 			}
 			return c.Serve(ctx, func() {
-				fmt.Printf("kumo ready: identity %s, image %s\n", c.IdentityURL, c.ImageURL)
+				fmt.Printf("kumo ready: identity %s, image %s, compute %s\n", c.IdentityURL, c.ImageURL, c.ComputeURL)
 				fmt.Printf("  admin credentials: user admin, project admin, domain Default, password %s\n", c.AdminPassword)
 				fmt.Printf("  use them with:     source %s/openrc   (or OS_CLOUD=kumo OS_CLIENT_CONFIG_FILE=%s/clouds.yaml)\n",
 					cfg.DataDir, cfg.DataDir)
@@ -118,6 +129,7 @@ data. When every service answers, a line "kumo ready: ..." is printed.`,
 	cmd.Flags().IntVar(&portOffset, "port-offset", 0, "added to every standard port, e.g. 10000 puts identity on 15000 and image on 19292 (env KUMO_PORT_OFFSET)")
 	cmd.Flags().StringVar(&adminPassword, "admin-password", "", "admin password (default: generated once and kept in DIR/admin-password) (env KUMO_ADMIN_PASSWORD)")
 	cmd.Flags().StringVar(&logLevel, "log-level", "info", "debug, info, warn or error (env KUMO_LOG_LEVEL)")
+	cmd.Flags().StringVar(&accel, "accel", "auto", "hypervisor accelerator: auto, kvm or tcg (env KUMO_COMPUTE_ACCEL)")
 	return cmd
 }
 

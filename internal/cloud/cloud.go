@@ -18,8 +18,10 @@ import (
 	"strings"
 	"time"
 
+	"kumo/internal/compute"
 	"kumo/internal/identity"
 	"kumo/internal/image"
+	"kumo/internal/placement"
 	"kumo/internal/platform/config"
 	"kumo/internal/platform/db"
 	"kumo/internal/platform/httpapi"
@@ -31,8 +33,12 @@ type Cloud struct {
 	db            *db.DB
 	Identity      *identity.Service
 	Image         *image.Service
+	Compute       *compute.Service
 	IdentityURL   string // e.g. http://127.0.0.1:5000/v3
 	ImageURL      string // e.g. http://127.0.0.1:9292
+	ComputeURL    string // e.g. http://127.0.0.1:8774/v2.1
+	computeRoot   string // ComputeURL without /v2.1
+	compute       *computeParts
 	AdminPassword string
 	listeners     []namedListener
 	log           *slog.Logger
@@ -93,7 +99,7 @@ func Migrate(ctx context.Context, cfg config.Config) ([]string, error) {
 	for _, m := range []struct {
 		service string
 		migrate func(context.Context, *db.DB) ([]string, error)
-	}{{"identity", identity.Migrate}, {"image", image.Migrate}} {
+	}{{"identity", identity.Migrate}, {"image", image.Migrate}, {"compute", compute.Migrate}, {"placement", placement.Migrate}} {
 		names, err := m.migrate(ctx, d)
 		for _, n := range names {
 			applied = append(applied, m.service+"/"+n)
@@ -125,12 +131,22 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Cloud, er
 	url := func(port int) string { return "http://" + net.JoinHostPort(host, strconv.Itoa(port+cfg.PortOffset)) }
 	c.IdentityURL = url(config.IdentityPort) + "/v3"
 	c.ImageURL = url(config.ImagePort)
+	c.computeRoot = url(config.ComputePort)
+	c.ComputeURL = c.computeRoot + "/v2.1"
+	// The image service also accepts the service tokens compute acts with
+	// for a project (servicetokens.go).
+	tokens := newServiceTokens(c.Identity)
 	// Quotas are the identity service's unified limits for "image", in
 	// the region Bootstrap puts the endpoints in (BootstrapOptions' default).
 	c.Image, err = image.New(ctx, image.Config{DataDir: cfg.DataDir, PolicyFile: cfg.Image.PolicyFile, IdentityURL: c.IdentityURL,
-		Limits: c.Identity, LimitRegion: "RegionOne"}, c.db, c.Identity, log)
+		Limits: c.Identity, LimitRegion: "RegionOne"}, c.db, tokens, log)
 	if err != nil {
 		c.db.Close()
+		return nil, err
+	}
+	glance := &glanceClient{base: c.ImageURL, tokens: tokens, http: &http.Client{}}
+	if err := c.startCompute(ctx, glance); err != nil {
+		c.Close()
 		return nil, err
 	}
 	err = c.Identity.Bootstrap(ctx, identity.BootstrapOptions{
@@ -140,6 +156,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Cloud, er
 				PublicURL: c.IdentityURL, InternalURL: c.IdentityURL, AdminURL: c.IdentityURL},
 			{Type: "image", Name: "glance", Description: "kumo image (Glance v2)",
 				PublicURL: c.ImageURL, InternalURL: c.ImageURL, AdminURL: c.ImageURL},
+			{Type: "compute", Name: "nova", Description: "kumo compute (Nova v2.1)",
+				PublicURL: c.ComputeURL, InternalURL: c.ComputeURL, AdminURL: c.ComputeURL,
+				DefaultLimits: compute.DefaultLimits},
 		},
 	})
 	if err != nil {
@@ -153,6 +172,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Cloud, er
 	}{
 		{"identity", config.IdentityPort, c.Identity.Handler()},
 		{"image", config.ImagePort, c.Image.Handler()},
+		{"compute", config.ComputePort, c.Compute.Handler()},
 	} {
 		l, err := httpapi.Listen(svc.name, addr(svc.port))
 		if err != nil {
@@ -197,16 +217,18 @@ func (c *Cloud) Serve(ctx context.Context, ready func()) error {
 			cancel()
 		}
 	}
-	// Running imports stop first (they resume at the next start), then
-	// the database closes.
+	// Running imports stop first (they resume at the next start), and
+	// instance actions finish (guests keep running), then the database
+	// closes.
 	c.Image.Close()
+	c.closeCompute()
 	return errors.Join(first, c.db.Close())
 }
 
 // waitReady polls every service's version document until it answers.
 func (c *Cloud) waitReady(ctx context.Context) error {
 	client := &http.Client{Timeout: 2 * time.Second}
-	for _, url := range []string{c.IdentityURL, c.ImageURL} {
+	for _, url := range []string{c.IdentityURL, c.ImageURL, computeReady(c.computeRoot)} {
 		for {
 			resp, err := client.Get(url)
 			if err == nil {
@@ -230,6 +252,7 @@ func (c *Cloud) Close() {
 	if c.Image != nil {
 		c.Image.Close()
 	}
+	c.closeCompute()
 	for _, nl := range c.listeners {
 		nl.l.Close()
 	}
@@ -274,6 +297,9 @@ export OS_USER_DOMAIN_NAME=Default
 export OS_PROJECT_DOMAIN_NAME=Default
 export OS_REGION_NAME=RegionOne
 export OS_INTERFACE=public
+# The newest compute microversion both sides know: the client's default,
+# 2.1, predates "--nic none" (2.37) and most of today's Nova API.
+export OS_COMPUTE_API_VERSION=2.latest
 `, c.IdentityURL, c.AdminPassword)
 	clouds := fmt.Sprintf(`# kumo: use with OS_CLOUD=kumo (copy to ~/.config/openstack/clouds.yaml or
 # set OS_CLIENT_CONFIG_FILE to this file).
@@ -289,6 +315,7 @@ clouds:
     region_name: RegionOne
     interface: public
     identity_api_version: 3
+    compute_api_version: 2.latest
 `, c.IdentityURL, c.AdminPassword)
 	for name, body := range map[string]string{"openrc": openrc, "clouds.yaml": clouds} {
 		if err := os.WriteFile(filepath.Join(c.cfg.DataDir, name), []byte(body), 0o600); err != nil {

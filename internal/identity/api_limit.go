@@ -593,3 +593,13 @@ func (s *Service) ProjectLimit(ctx context.Context, projectID, serviceType, regi
 	}
 	return best.DefaultLimit, true, nil
 }
+
+// ProjectExists reports whether a project with this id exists (compute
+// checks flavor access changes against it, as Nova asks Keystone).
+func (s *Service) ProjectExists(ctx context.Context, id string) (bool, error) {
+	_, err := s.store.GetProject(ctx, id)
+	if errors.Is(err, errNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -27,6 +28,11 @@ type BootstrapOptions struct {
 type CatalogEntry struct {
 	Type, Name, Description          string
 	PublicURL, InternalURL, AdminURL string
+	// DefaultLimits are unified limits registered (in the bootstrap
+	// region) when the service first enters the catalog: a service that
+	// treats a missing limit as 0, as Nova does, works at once; an
+	// operator's later changes or deletions are kept.
+	DefaultLimits map[string]int64
 }
 
 // Bootstrap creates (or repairs) the default domain, the admin and service
@@ -176,6 +182,14 @@ func (s *Service) reconcileCatalogEntry(ctx context.Context, region string, e Ca
 	} else {
 		sv = &CatalogService{ID: newID(), Type: e.Type, Enabled: true, Extra: map[string]any{"name": e.Name, "description": e.Description}}
 		if err := s.store.CreateService(ctx, sv); err != nil {
+			return err
+		}
+		var rls []*RegisteredLimit
+		for _, name := range slices.Sorted(maps.Keys(e.DefaultLimits)) {
+			rls = append(rls, &RegisteredLimit{ID: newID(), ServiceID: sv.ID, RegionID: region, ResourceName: name,
+				DefaultLimit: e.DefaultLimits[name]})
+		}
+		if err := s.store.CreateRegisteredLimits(ctx, rls); err != nil {
 			return err
 		}
 	}

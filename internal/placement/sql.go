@@ -18,10 +18,10 @@ const (
 	qDeleteInventories  = `DELETE FROM inventories WHERE provider_uuid = ?`
 	qInsertInventory    = `INSERT INTO inventories (provider_uuid, resource_class, total, reserved,
 		min_unit, max_unit, step_size, allocation_ratio) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-	qUpsertConsumer = `INSERT INTO consumers (uuid, project_id, user_id, generation)
+	qUpsertConsumer = `INSERT INTO placement_consumers (uuid, project_id, user_id, generation)
 		VALUES (?, ?, ?, ?) ON CONFLICT (uuid) DO UPDATE SET project_id = excluded.project_id,
 		user_id = excluded.user_id, generation = excluded.generation`
-	qDeleteConsumer    = `DELETE FROM consumers WHERE uuid = ?`
+	qDeleteConsumer    = `DELETE FROM placement_consumers WHERE uuid = ?`
 	qDeleteAllocations = `DELETE FROM allocations WHERE consumer_uuid = ?`
 	qInsertAllocation  = `INSERT INTO allocations (consumer_uuid, provider_uuid, resource_class, used) VALUES (?, ?, ?, ?)`
 )

@@ -149,7 +149,7 @@ func (s *Store) load(ctx context.Context) error {
 	if err := closeRows(rows); err != nil {
 		return err
 	}
-	rows, err = s.db.W.QueryContext(ctx, `SELECT uuid, project_id, user_id, generation FROM consumers`)
+	rows, err = s.db.W.QueryContext(ctx, `SELECT uuid, project_id, user_id, generation FROM placement_consumers`)
 	if err != nil {
 		return err
 	}

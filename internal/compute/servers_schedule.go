@@ -1,0 +1,125 @@
+package compute
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"kumo/internal/compute/manager"
+	"kumo/internal/compute/scheduler"
+)
+
+// buildAll schedules a request's instances and starts their builds; it
+// runs after the API answered.
+func (s *Service) buildAll(rid string, ins []*Instance, p *buildPlan) {
+	ctx := context.Background()
+	d := s.deps()
+	st := s.instances()
+	f := p.flavor
+	uuids := make([]string, len(ins))
+	for i, in := range ins {
+		uuids[i] = in.UUID
+	}
+	req := scheduler.Request{ConsumerUUIDs: uuids, ProjectID: ins[0].ProjectID, UserID: ins[0].UserID,
+		Resources: map[string]int64{"VCPU": f.VCPUs, "MEMORY_MB": f.MemoryMB,
+			"DISK_GB": diskGB(f)},
+		AvailabilityZone: p.zone, ForceHost: p.forceHost, ImageProperties: p.image.Properties,
+		Group: p.group, IgnoreHosts: p.ignore, Traits: map[string]string{}}
+	for k, v := range f.ExtraSpecs {
+		if t, ok := strings.CutPrefix(k, "trait:"); ok {
+			req.Traits[t] = v
+		}
+	}
+	if len(p.sameHosts) > 0 {
+		req.ForceHost = p.sameHosts[0]
+		for _, h := range p.sameHosts {
+			if h != req.ForceHost {
+				req.ForceHost = "\x00" // instances on different hosts: none fits
+			}
+		}
+	}
+	sel, err := d.Scheduler.Schedule(ctx, req)
+	if err != nil {
+		var nv *scheduler.NoValidHostError
+		cause := error(&manager.NoValidHostError{})
+		if errors.As(err, &nv) {
+			cause = &manager.NoValidHostError{Reason: nv.Reason}
+		} else {
+			s.log.Error("schedule instances", "request_id", rid, "err", err)
+		}
+		for _, in := range ins {
+			s.rejectBuild(ctx, in.UUID, rid, cause)
+		}
+		return
+	}
+	byUUID := map[string]*Instance{}
+	for _, in := range ins {
+		byUUID[in.UUID] = in
+	}
+	for _, x := range sel {
+		in := byUUID[x.ConsumerUUID]
+		h, ok := d.hostOf(x.Host.Name)
+		if in == nil || !ok {
+			s.rejectBuild(ctx, x.ConsumerUUID, rid, fmt.Errorf("compute host %s is not available", x.Host.Name))
+			continue
+		}
+		if x.Host.AvailabilityZone != "" && in.AZ == "" {
+			in.AZ = x.Host.AvailabilityZone
+		}
+		az := in.AZ
+		if az == "" {
+			az = defaultZone
+		}
+		if err := st.setFields(ctx, in.UUID, map[string]any{"host": x.Host.Name, "node": x.Host.Name,
+			"availability_zone": az}); err != nil {
+			s.releaseAfter(ctx, in.UUID, err)
+			continue
+		}
+		in.Host, in.AZ = x.Host.Name, az
+		err := h.Manager.Build(ctx, manager.BuildRequest{RequestID: rid, ProjectID: in.ProjectID, ImageID: in.ImageRef,
+			Spec: specOf(in), ConfigDrive: s.configDriveFunc(in, p)})
+		if err != nil {
+			s.releaseAfter(ctx, in.UUID, err)
+		}
+	}
+}
+
+// releaseAfter gives back the claim of an instance whose build could not
+// start (most often: it was deleted while it was being scheduled).
+func (s *Service) releaseAfter(ctx context.Context, uuid string, cause error) {
+	if !errors.Is(cause, manager.ErrNotFound) && !errors.Is(cause, errNotFound) {
+		s.log.Error("start build", "instance", uuid, "err", cause)
+		s.rejectBuild(ctx, uuid, "", cause)
+		return
+	}
+	if d := s.deps(); d != nil && d.Claims != nil {
+		if err := d.Claims.Release(ctx, uuid); err != nil {
+			s.log.Error("release claims of a deleted instance", "instance", uuid, "err", err)
+		}
+	}
+}
+
+// rejectBuild puts an unplaced instance in error with cause as its fault,
+// through a manager when there is one (it also releases claims).
+func (s *Service) rejectBuild(ctx context.Context, uuid, rid string, cause error) {
+	d := s.deps()
+	for _, h := range d.Hosts {
+		if h.Manager != nil {
+			if err := h.Manager.RejectBuild(ctx, uuid, rid, cause); err != nil && !errors.Is(err, manager.ErrNotFound) {
+				s.log.Error("reject build", "instance", uuid, "err", err)
+			}
+			return
+		}
+	}
+	st := s.instances()
+	none := manager.TaskNone
+	if err := st.Update(ctx, uuid, manager.Update{VMState: manager.VMError, TaskState: &none,
+		ExpectedVMStates: []string{manager.VMBuilding}}); err != nil {
+		return
+	}
+	_ = st.AddFault(ctx, uuid, manager.Fault{Code: 500, Message: cause.Error(), Created: s.now()})
+	if d.Claims != nil {
+		_ = d.Claims.Release(ctx, uuid)
+	}
+}
