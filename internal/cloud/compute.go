@@ -67,7 +67,7 @@ func (c *Cloud) startCompute(ctx context.Context, glance *glanceClient) error {
 	stateDir := filepath.Join(c.cfg.DataDir, "compute")
 	switch cc.Driver {
 	case "qemu":
-		d, err := qemu.New(qemu.Config{StateDir: stateDir, CacheDir: stateDir, Accel: cc.Accel, Log: c.log})
+		d, err := qemu.New(qemu.Config{StateDir: stateDir, CacheDir: stateDir, Accel: cc.Accel, QEMUBinary: cc.QEMUBinary, Log: c.log})
 		if err != nil {
 			return err
 		}

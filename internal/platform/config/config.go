@@ -45,6 +45,9 @@ type Compute struct {
 	ReservedHostMemMB   int     `yaml:"reserved_host_memory_mb"`
 	// Weigher is "spread" (most free RAM first, Nova's default) or "pack".
 	Weigher string `yaml:"weigher"`
+	// QEMUBinary is the emulator to run (libvirt's <emulator>): default
+	// qemu-system-x86_64 from PATH.
+	QEMUBinary string `yaml:"qemu_binary"`
 }
 
 // Image holds the image service's options.
