@@ -189,4 +189,3 @@ func (a *apiClient) send(method, url, ctype string, body []byte, want int) *http
 	}
 	return resp
 }
-
