@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -106,5 +108,37 @@ func TestMicroversionNegotiation(t *testing.T) {
 	m.SetHeaders(w, Version{2, 53})
 	if w.Header().Get("OpenStack-API-Version") != "compute 2.53" || w.Header().Get("X-OpenStack-Nova-API-Version") != "2.53" {
 		t.Fatalf("headers: %v", w.Header())
+	}
+}
+
+// A handler that copies a file into the response keeps net/http's
+// ReadFrom (sendfile) path through Wrap, and the access log counts the
+// bytes sent that way.
+func TestWrapKeepsReadFromAndCountsBytes(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(bytes.Repeat([]byte("k"), 12345))
+	var sawReaderFrom bool
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /file", func(w http.ResponseWriter, r *http.Request) {
+		_, sawReaderFrom = w.(io.ReaderFrom)
+		f.Seek(0, io.SeekStart)
+		io.Copy(w, f)
+	})
+	var logged bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	srv := httptest.NewServer(Wrap(mux, Options{Service: "test", MaxBodySize: 64, Render: plainRender, Log: log}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/file")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	srv.Close() // the access line is written when the handler returns
+	if len(body) != 12345 || !sawReaderFrom || !strings.Contains(logged.String(), "bytes=12345") {
+		t.Fatalf("got %d bytes, ReaderFrom %v, log %q", len(body), sawReaderFrom, logged.String())
 	}
 }
