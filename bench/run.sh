@@ -16,13 +16,17 @@
 #    (PUT /v2/images/{id}/file) and downloaded (GET) best of 3 each; then
 #    10,000 metadata-only images, GET /v2/images?limit=25 (2,000 requests
 #    at concurrency 8, p50/p99) and a paged walk with limit=1000;
-# 7. prints loadgen's side-by-side table, kumobench's ratios and the image
-#    table.
+# 7. when Debian's glance-api (bench/glance/setup.sh, start.sh) answers on
+#    GLANCE_URL beside the Keystone anchor, runs the same kumobench image
+#    against it (its list images deleted afterwards) in this session;
+# 8. prints loadgen's side-by-side table, kumobench's ratios, the image
+#    table and, with glance, the kumo/glance image ratios.
 #
 # Results: bench/results/kumo-<date>.jsonl (and keystone-rescope-<date>.jsonl).
 # Knobs: SHARED, ANCHOR_RUN, IDLE_WAIT, DURATION, CONCURRENCY, OUT, KUMO_BIN,
 # IMAGE_BENCH (0 skips the image part), IMAGE_SIZE_MIB (1024), IMAGE_COUNT
-# (10000).
+# (10000), GLANCE_URL (http://127.0.0.1:9393; "" or GLANCE_BENCH=0 skips
+# glance).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -38,6 +42,8 @@ CONCURRENCY=${CONCURRENCY:-1,8,32}
 IMAGE_BENCH=${IMAGE_BENCH:-1}
 IMAGE_SIZE_MIB=${IMAGE_SIZE_MIB:-1024}
 IMAGE_COUNT=${IMAGE_COUNT:-10000}
+GLANCE_URL=${GLANCE_URL-http://127.0.0.1:9393}
+GLANCE_BENCH=${GLANCE_BENCH:-1}
 DATE=$(date -u +%F)
 RUN=kumo-$(date -u +%Y%m%dT%H%M%S)
 mkdir -p bench/results build/bench
@@ -136,6 +142,35 @@ if [ "$IMAGE_BENCH" != 0 ]; then
 fi
 stop_kumo
 
+# Debian's glance-api (issue 3): only read, never started or stopped here
+# (bench/glance/ sets it up beside the Keystone anchor). Same workload,
+# same client, right after kumo's.
+GLANCE_TABLE=
+GLANCE_RUN=glance-$(date -u +%Y%m%dT%H%M%S)
+if [ "$IMAGE_BENCH" != 0 ] && [ "$GLANCE_BENCH" != 0 ] && [ -n "$GLANCE_URL" ]; then
+	g_code=$(curl -s -o /dev/null -w '%{http_code}' -m 3 "$GLANCE_URL/" || true)
+	if [ "$g_code" = 300 ]; then
+		say "glance-api answers on $GLANCE_URL: kumobench image against it"
+		GLANCE_TABLE=$TMP/glance-table.md
+		. "$ROOT/bench/glance/config.env"
+		g_pid=$(cat "$GLANCE_STATE_DIR/run/glance-api.pid" 2>/dev/null || true)
+		# Server CPU: glance-api and what it leans on (kumo's figure holds its
+		# in-process SQLite and token validation too).
+		[ -n "$g_pid" ] && { echo "glance-api $g_pid"; grep -E '^(keystone|mariadb|memcached) ' "$SHARED/bench/anchors/pids" 2>/dev/null; } >"$TMP/glance-pids"
+		(
+			# shellcheck disable=SC1091
+			. "$SHARED/bench/anchors/config.env"
+			export OS_AUTH_URL=http://127.0.0.1:5000/v3 OS_USERNAME=admin OS_PASSWORD=$ADMIN_PASSWORD \
+				OS_PROJECT_NAME=admin OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default
+			"$KUMOBENCH" image -endpoint "$GLANCE_URL" -cleanup -size-mib "$IMAGE_SIZE_MIB" -repeat 3 -dir "$TMP" \
+				-images "$IMAGE_COUNT" -create-concurrency 8 -list-requests 2000 -list-concurrency 8 -max-runtime 30m \
+				${g_pid:+-pids "$TMP/glance-pids"} -target glance -run "$GLANCE_RUN" -out "$OUT" -table "$GLANCE_TABLE"
+		) || say "kumobench image against glance failed (status $?); see above"
+	else
+		say "no glance-api on $GLANCE_URL (HTTP '$g_code'): no glance figures (bench/glance/README in bench/README.md)"
+	fi
+fi
+
 # The Keystone anchor, only if it is up (it belongs to shared/bench/anchors).
 KS_ARGS=()
 ANCHOR_DIR=$SHARED/bench/anchors
@@ -174,5 +209,11 @@ echo
 if [ -n "$IMAGE_TABLE" ] && [ -f "$IMAGE_TABLE" ]; then
 	echo
 	cat "$IMAGE_TABLE"
+fi
+if [ -n "$GLANCE_TABLE" ] && [ -f "$GLANCE_TABLE" ]; then
+	echo
+	cat "$GLANCE_TABLE"
+	echo
+	"$KUMOBENCH" imagecompare -in "$OUT" -kumo-run "$RUN" -glance-run "$GLANCE_RUN" || true
 fi
 say "results appended to $OUT"

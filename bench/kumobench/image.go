@@ -65,6 +65,7 @@ type imageBench struct {
 	run, tgt string
 	out      *os.File
 	lines    []imageLine
+	created  []string // the list part's images (-cleanup deletes them)
 }
 
 func imageCmd(args []string) int {
@@ -85,6 +86,8 @@ func imageCmd(args []string) int {
 	run := fs.String("run", "", "run id written into every JSON line")
 	out := fs.String("out", "", "also append JSON lines to this file")
 	table := fs.String("table", "", "also write the summary table to this file")
+	endpoint := fs.String("endpoint", "", "image endpoint (loopback) instead of the catalog's, e.g. a glance-api beside the Keystone of OS_AUTH_URL")
+	cleanup := fs.Bool("cleanup", false, "delete the list images at the end (for a server whose data outlives the run)")
 	fs.Parse(args)
 	if *sizeMiB < 1 || *repeat < 1 || *createConc < 1 || *listConc < 1 || *listReqs < 1 || *walks < 1 || *nImages < 0 {
 		return fail(errors.New("sizes, counts and concurrencies must be positive"))
@@ -117,10 +120,19 @@ func imageCmd(args []string) int {
 		DisableCompression:  true,
 	}}
 	ictx, icancel := context.WithTimeout(ctx, 30*time.Second)
-	b.token, b.base, err = tokenAndEndpoint(ictx, b.hc, c, "image")
+	typ := "image"
+	if *endpoint != "" {
+		typ = "" // token only
+	}
+	b.token, b.base, err = tokenAndEndpoint(ictx, b.hc, c, typ)
 	icancel()
 	if err != nil {
 		return fail(err)
+	}
+	if *endpoint != "" {
+		if b.base, err = loopbackURL(*endpoint); err != nil {
+			return fail(err)
+		}
 	}
 	fmt.Fprintf(os.Stderr, "kumobench image: image endpoint %s\n", b.base)
 
@@ -142,13 +154,26 @@ func imageCmd(args []string) int {
 			fmt.Fprintln(os.Stderr, "kumobench image:", err)
 			status = 1
 		}
+		if *cleanup {
+			// Bounded by its own deadline: leftovers only slow a later run.
+			cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Minute)
+			if err := b.deleteAll(cctx, *createConc); err != nil {
+				fmt.Fprintln(os.Stderr, "kumobench image: cleanup:", err)
+				status = 1
+			}
+			ccancel()
+		}
 	}
 	if ctx.Err() != nil {
 		fmt.Fprintf(os.Stderr, "kumobench image: stopped by -max-runtime %s\n", *maxRuntime)
 		status = 3
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "## kumo image service (%s); MB = 10^6 bytes; loadavg at start %s, at end %s\n\n", *run, load0, loadavg())
+	label := *target
+	if label == "" {
+		label = "kumo"
+	}
+	fmt.Fprintf(&sb, "## %s image service (%s, %s); MB = 10^6 bytes; loadavg at start %s, at end %s\n\n", label, *run, b.base, load0, loadavg())
 	sb.WriteString("| measure | result | runs | vs cat | goal |\n|---|---:|---|---:|---|\n")
 	for _, r := range rows {
 		sb.WriteString("| " + strings.Join(r, " | ") + " |\n")
@@ -165,6 +190,7 @@ func imageCmd(args []string) int {
 
 // tokenAndEndpoint gets a project-scoped password token and the public URL
 // of the first catalog service of type typ; that URL must be on loopback.
+// With typ "", only the token.
 func tokenAndEndpoint(ctx context.Context, hc *http.Client, c creds, typ string) (string, string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.authURL+"/auth/tokens", bytes.NewReader(c.passwordBody()))
 	if err != nil {
@@ -195,6 +221,9 @@ func tokenAndEndpoint(ctx context.Context, hc *http.Client, c creds, typ string)
 		return "", "", fmt.Errorf("token answer: %w", err)
 	}
 	tok := resp.Header.Get("X-Subject-Token")
+	if typ == "" {
+		return tok, "", nil
+	}
 	for _, s := range body.Token.Catalog {
 		if s.Type != typ {
 			continue
@@ -203,17 +232,27 @@ func tokenAndEndpoint(ctx context.Context, hc *http.Client, c creds, typ string)
 			if e.Interface != "public" {
 				continue
 			}
-			u, err := url.Parse(e.URL)
+			base, err := loopbackURL(e.URL)
 			if err != nil {
-				return "", "", err
+				return "", "", fmt.Errorf("%s endpoint: %w", typ, err)
 			}
-			if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
-				return "", "", fmt.Errorf("%s endpoint %s is not on loopback: refusing to load it", typ, e.URL)
-			}
-			return tok, strings.TrimSuffix(strings.TrimRight(e.URL, "/"), "/v2"), nil
+			return tok, base, nil
 		}
 	}
 	return "", "", fmt.Errorf("no public %q endpoint in the catalog", typ)
+}
+
+// loopbackURL checks that an image endpoint is on loopback (the benchmark
+// loads it) and returns it without a trailing /v2.
+func loopbackURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", err
+	}
+	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return "", fmt.Errorf("%s is not on loopback: refusing to load it", raw)
+	}
+	return strings.TrimSuffix(strings.TrimRight(raw, "/"), "/v2"), nil
 }
 
 // do sends a JSON (or empty) request and returns status and body.
@@ -722,7 +761,8 @@ func (b *imageBench) listPart(ctx context.Context, n, createConc int, listReqs i
 					break
 				}
 				s := time.Now()
-				if _, err := b.createImage(ctx, fmt.Sprintf("kumobench-list-%05d", i)); err != nil {
+				id, err := b.createImage(ctx, fmt.Sprintf("kumobench-list-%05d", i))
+				if err != nil {
 					bad.Add(1)
 					mu.Lock()
 					if sample == "" {
@@ -732,6 +772,9 @@ func (b *imageBench) listPart(ctx context.Context, n, createConc int, listReqs i
 					continue
 				}
 				mine = append(mine, time.Since(s))
+				mu.Lock()
+				b.created = append(b.created, id)
+				mu.Unlock()
 			}
 			mu.Lock()
 			lat = append(lat, mine...)
@@ -855,4 +898,38 @@ func (b *imageBench) walk(ctx context.Context, limit int) (pages, images int, la
 		}
 	}
 	return pages, images, lat, 0, errors.New("walk: more than 10000 pages")
+}
+
+// deleteAll deletes the list part's images at concurrency conc.
+func (b *imageBench) deleteAll(ctx context.Context, conc int) error {
+	ids := make(chan string)
+	var bad atomic.Int64
+	var first atomic.Pointer[error]
+	var wg sync.WaitGroup
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range ids {
+				if err := b.deleteImage(ctx, id); err != nil {
+					bad.Add(1)
+					first.CompareAndSwap(nil, &err)
+				}
+			}
+		}()
+	}
+	t0 := time.Now()
+	for _, id := range b.created {
+		if ctx.Err() != nil || bad.Load() >= 100 {
+			break
+		}
+		ids <- id
+	}
+	close(ids)
+	wg.Wait()
+	fmt.Fprintf(os.Stderr, "kumobench image: deleted the %d list images in %.1f s (%d errors)\n", len(b.created), time.Since(t0).Seconds(), bad.Load())
+	if p := first.Load(); p != nil {
+		return fmt.Errorf("%d of %d deletes failed, first: %w", bad.Load(), len(b.created), *p)
+	}
+	return ctx.Err()
 }

@@ -4,6 +4,7 @@
 //	kumobench rescope [flags]   issue rate of token-method (rescope) auth, credentials from OS_*
 //	kumobench summary [flags]   kumo vs the Keystone anchor: ratios of every figure
 //	kumobench image [flags]     image service: 1 GiB upload/download vs cat, list latency with 10,000 images
+//	kumobench imagecompare      two image runs side by side (kumo vs Debian's glance-api)
 //
 // It uses the standard library only and talks to 127.0.0.1 targets.
 package main
@@ -26,6 +27,8 @@ func main() {
 		code = summaryCmd(os.Args[2:])
 	case "image":
 		code = imageCmd(os.Args[2:])
+	case "imagecompare":
+		code = imageCompareCmd(os.Args[2:])
 	case "-h", "--help", "help":
 		usage()
 	default:
@@ -42,5 +45,6 @@ func usage() {
   kumobench summary -anchors FILE -anchor-run ID -kumo FILE -kumo-run ID [-keystone-rescope FILE]
   kumobench image [-size-mib 1024] [-repeat 3] [-dir DIR] [-images 10000] [-create-concurrency 8]
                   [-list-requests 2000] [-list-concurrency 8] [-walks 3] [-pids FILE] [-target T] [-run ID]
-                  [-out FILE] [-table FILE]`)
+                  [-out FILE] [-table FILE] [-endpoint URL] [-cleanup]
+  kumobench imagecompare -in FILE -kumo-run ID -glance-run ID`)
 }

@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 
 	"kumo/internal/image/diskformat"
 	"kumo/internal/platform/httpapi"
@@ -84,7 +83,7 @@ func uploadImage(c *call) error {
 		return httpapi.Errorf(http.StatusRequestEntityTooLarge, "The incoming image is too large: %d bytes exceed the limit of %d bytes", c.r.ContentLength, c.s.cfg.MaxImageSize)
 	}
 	im.Status, im.UpdatedAt = statusSaving, c.s.now()
-	if err := c.s.store.SaveImage(c.ctx, im, statusQueued); err != nil {
+	if err := c.s.store.SaveData(c.ctx, im, statusQueued); err != nil {
 		if errors.Is(err, errStale) {
 			return httpapi.Conflict("Image status transition from %s to saving is not allowed", "queued")
 		}
@@ -109,7 +108,7 @@ func uploadImage(c *call) error {
 		im.VirtualSize = &info.virtualSize
 	}
 	im.HasData, im.Status, im.UpdatedAt = true, statusActive, c.s.now()
-	if err := c.s.store.SaveImage(ctx, im, statusSaving); err != nil {
+	if err := c.s.store.SaveData(ctx, im, statusSaving); err != nil {
 		_ = os.Remove(c.s.dataPath(im.ID))
 		if errors.Is(err, errNotFound) || errors.Is(err, errStale) {
 			return httpapi.Errorf(http.StatusGone, "Image %s could not be found after upload. The image may have been deleted during the upload, cleaning up the chunks uploaded.", im.ID)
@@ -126,7 +125,7 @@ func uploadImage(c *call) error {
 func (s *Service) restoreQueued(ctx context.Context, im *Image) {
 	resetData(im)
 	im.Status, im.UpdatedAt = statusQueued, s.now()
-	if err := s.store.SaveImage(ctx, im, statusSaving); err != nil && !errors.Is(err, errNotFound) && !errors.Is(err, errStale) {
+	if err := s.store.SaveData(ctx, im, statusSaving); err != nil && !errors.Is(err, errNotFound) && !errors.Is(err, errStale) {
 		s.log.Error("image: cannot restore image to queued", "image", im.ID, "err", err)
 	}
 }
@@ -191,7 +190,7 @@ func (s *Service) spool(tmp string, body io.Reader, length int64, h1, h2 hash.Ha
 		}
 	}()
 	limit := s.cfg.MaxImageSize
-	n, err := hashCopy(f, h1, h2, io.LimitReader(body, limit+1))
+	n, err := hashCopy(newWriteback(f), h1, h2, io.LimitReader(body, limit+1))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -215,58 +214,6 @@ func (s *Service) spool(tmp string, body io.Reader, length int64, h1, h2 hash.Ha
 	if err := f.Close(); err != nil {
 		_ = os.Remove(tmp)
 		return 0, fmt.Errorf("close image data: %w", err)
-	}
-	return n, nil
-}
-
-// hashCopy copies r to f while computing two hashes (a nil one is skipped). The hashes run on
-// their own goroutines, overlapped with writing the chunk and reading the
-// next one (double buffering), so a stream is not limited by MD5 plus
-// SHA-512 on one core.
-func hashCopy(f io.Writer, h1, h2 hash.Hash, r io.Reader) (int64, error) {
-	const chunk = 1 << 20
-	bufs := [2][]byte{make([]byte, chunk), make([]byte, chunk)}
-	var wg sync.WaitGroup
-	var total int64
-	for i := 0; ; i ^= 1 {
-		n, rerr := fill(r, bufs[i])
-		wg.Wait() // the hashes are done with the other buffer
-		if n > 0 {
-			p := bufs[i][:n]
-			for _, h := range [2]hash.Hash{h1, h2} {
-				if h != nil {
-					wg.Add(1)
-					go func() { h.Write(p); wg.Done() }()
-				}
-			}
-			if _, err := f.Write(p); err != nil {
-				wg.Wait()
-				return total, err
-			}
-			total += int64(n)
-		}
-		if rerr == io.EOF {
-			wg.Wait()
-			return total, nil
-		}
-		if rerr != nil {
-			wg.Wait()
-			return total, rerr
-		}
-	}
-}
-
-// fill reads into p until it is full or r fails; unlike io.ReadFull, only
-// io.EOF means the end (a truncated HTTP body is io.ErrUnexpectedEOF and
-// must stay an error).
-func fill(r io.Reader, p []byte) (int, error) {
-	n := 0
-	for n < len(p) {
-		m, err := r.Read(p[n:])
-		n += m
-		if err != nil {
-			return n, err
-		}
 	}
 	return n, nil
 }
@@ -327,8 +274,33 @@ func downloadImage(c *call) error {
 		return nil
 	}
 	// Errors here mean the client went away; the status is already sent.
-	_, _ = io.CopyBuffer(c.w, io.LimitReader(f, length), make([]byte, 1<<20))
+	// The file goes to the server's own writer, whose ReadFrom hands it to
+	// the kernel (sendfile(2) on a TCP connection): no copy through user
+	// space. The access log's byte count misses it (the platform's status
+	// writer has no ReadFrom).
+	_, _ = io.Copy(readerFrom(c.w), io.LimitReader(f, length))
 	return nil
+}
+
+// readerFrom finds, under the middlewares' wrappers (Unwrap), the first
+// writer that implements io.ReaderFrom: net/http's response, which sends
+// an *os.File (or an io.LimitedReader of one) with sendfile. Without one,
+// w itself (io.Copy then copies through a buffer).
+func readerFrom(w http.ResponseWriter) io.Writer {
+	for range 8 { // wrappers are few; stay bounded
+		if rf, ok := w.(io.ReaderFrom); ok {
+			return struct {
+				io.ReaderFrom
+				io.Writer
+			}{rf, w}
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			break
+		}
+		w = u.Unwrap()
+	}
+	return w
 }
 
 // parseRange reads a single "bytes=" range as webob does: start-end

@@ -564,7 +564,7 @@ func (c *call) setActivation(to string) error {
 		return httpapi.Forbidden("Not allowed to %s image in status '%s'", verb, c.image.Status)
 	}
 	c.image.Status, c.image.UpdatedAt = to, c.s.now()
-	if err := c.s.store.SaveImage(c.ctx, c.image, from); err != nil {
+	if err := c.s.store.SaveData(c.ctx, c.image, from); err != nil {
 		if errors.Is(err, errStale) {
 			return httpapi.Conflict("Image %s changed status while being %sd.", c.image.ID, verb)
 		}

@@ -138,7 +138,7 @@ func stageImage(c *call) error {
 		return httpapi.Errorf(http.StatusRequestEntityTooLarge, "The incoming image is too large: %d bytes exceed the limit of %d bytes", c.r.ContentLength, c.s.cfg.MaxImageSize)
 	}
 	im.Status, im.UpdatedAt = statusUploading, c.s.now()
-	if err := c.s.store.SaveImage(c.ctx, im, statusQueued); err != nil {
+	if err := c.s.store.SaveData(c.ctx, im, statusQueued); err != nil {
 		if errors.Is(err, errStale) {
 			return httpapi.Conflict("Image status transition from %s to uploading is not allowed", "queued")
 		}
@@ -149,7 +149,7 @@ func stageImage(c *call) error {
 		_ = os.Remove(c.s.stagingPath(im.ID))
 		resetData(im)
 		im.Status, im.UpdatedAt = statusQueued, c.s.now()
-		if err := c.s.store.SaveImage(ctx, im, statusUploading); err != nil && !errors.Is(err, errNotFound) && !errors.Is(err, errStale) {
+		if err := c.s.store.SaveData(ctx, im, statusUploading); err != nil && !errors.Is(err, errNotFound) && !errors.Is(err, errStale) {
 			c.s.log.Error("image: cannot restore staged image to queued", "image", im.ID, "err", err)
 		}
 	}
@@ -172,7 +172,7 @@ func stageImage(c *call) error {
 	}
 	syncDir(c.s.stagingDir())
 	im.Size, im.UpdatedAt = &n, c.s.now()
-	if err := c.s.store.SaveImage(ctx, im, statusUploading); err != nil {
+	if err := c.s.store.SaveData(ctx, im, statusUploading); err != nil {
 		_ = os.Remove(final)
 		if errors.Is(err, errNotFound) || errors.Is(err, errStale) {
 			return httpapi.Errorf(http.StatusGone, "Image %s could not be found after upload. The image may have been deleted during the upload, cleaning up the chunks uploaded.", im.ID)
@@ -267,7 +267,7 @@ func importImage(c *call) error {
 	im.Properties[propImporting] = ""
 	im.Properties[propFailedImport] = ""
 	im.Status, im.UpdatedAt = statusImporting, now
-	if err := c.s.store.SaveImage(c.ctx, im, statusUploading); err != nil {
+	if err := c.s.store.SaveData(c.ctx, im, statusUploading, propImportTask, propImporting, propFailedImport); err != nil {
 		c.s.finishTask(context.WithoutCancel(c.ctx), task, errors.New("image changed before the import started"))
 		if errors.Is(err, errStale) || errors.Is(err, errNotFound) {
 			return httpapi.Conflict("New operation on image '%s' is not permitted as prior operation is still in progress", im.ID)
@@ -410,7 +410,7 @@ func (s *Service) importStaged(ctx context.Context, task *Task) error {
 		delete(im.Properties, propImportTask)
 		im.Properties[propImporting] = ""
 		im.HasData, im.Status, im.UpdatedAt = true, statusActive, s.now()
-		err = s.store.SaveImage(bg, im, statusImporting)
+		err = s.store.SaveData(bg, im, statusImporting, propImportTask, propImporting)
 	}
 	if err != nil {
 		_ = os.Remove(s.dataPath(im.ID))
@@ -438,7 +438,7 @@ func (s *Service) restoreAfterImport(ctx context.Context, id, taskID string) {
 	im.Properties[propImporting] = ""
 	resetData(im)
 	im.Status, im.UpdatedAt = statusQueued, s.now()
-	if err := s.store.SaveImage(ctx, im, statusImporting); err != nil && !errors.Is(err, errNotFound) && !errors.Is(err, errStale) {
+	if err := s.store.SaveData(ctx, im, statusImporting, propImportTask, propImporting); err != nil && !errors.Is(err, errNotFound) && !errors.Is(err, errStale) {
 		s.log.Error("image: cannot restore image after a failed import", "image", id, "err", err)
 	}
 }
@@ -498,7 +498,7 @@ func (s *Service) startImports(ctx context.Context) error {
 		}
 		resetData(im)
 		im.Status, im.UpdatedAt = statusQueued, s.now()
-		if err := s.store.SaveImage(ctx, im, statusUploading); err != nil && !errors.Is(err, errStale) && !errors.Is(err, errNotFound) {
+		if err := s.store.SaveData(ctx, im, statusUploading); err != nil && !errors.Is(err, errStale) && !errors.Is(err, errNotFound) {
 			return err
 		}
 	}
@@ -515,7 +515,7 @@ func (s *Service) startImports(ctx context.Context) error {
 		case err == nil && im.Status == statusActive && im.Properties[propImportTask] == t.ID:
 			// Crashed between the image and the task writes.
 			delete(im.Properties, propImportTask)
-			if err := s.store.SaveImage(ctx, im, statusActive); err != nil && !errors.Is(err, errStale) {
+			if err := s.store.SaveData(ctx, im, statusActive, propImportTask); err != nil && !errors.Is(err, errStale) {
 				return err
 			}
 			s.finishTask(ctx, t, nil)

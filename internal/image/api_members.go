@@ -123,17 +123,17 @@ func (c *call) lookupMember(id string) (*Member, error) {
 func addMember(c *call) error {
 	now := c.s.now()
 	m := &Member{ImageID: c.image.ID, MemberID: c.input.(string), Status: "pending", CreatedAt: now, UpdatedAt: now}
-	existing, err := c.s.store.ListMembers(c.ctx, c.image.ID, "")
-	if err != nil {
-		return err
-	}
-	if len(existing)+1 > maxImageMembers {
-		return httpapi.Errorf(http.StatusRequestEntityTooLarge, "Image member limit exceeded for image %s: The limit has been exceeded on the number of allowed image members for this image. Attempted: %d, Maximum: %d:", c.image.ID, len(existing)+1, maxImageMembers)
-	}
-	if err := c.s.store.AddMember(c.ctx, m); err != nil {
-		if db.IsUniqueViolation(err) {
-			return httpapi.Conflict("Member %s is duplicated for image %s", m.MemberID, m.ImageID)
-		}
+	c.s.at("add_member")
+	err := c.s.store.AddMember(c.ctx, m, maxImageMembers)
+	var le *limitError
+	switch {
+	case errors.As(err, &le):
+		return httpapi.Errorf(http.StatusRequestEntityTooLarge, "Image member limit exceeded for image %s: The limit has been exceeded on the number of allowed image members for this image. Attempted: %d, Maximum: %d:", c.image.ID, le.attempted, maxImageMembers)
+	case errors.Is(err, errNotFound):
+		return httpapi.NotFound("No image found with ID %s", c.image.ID)
+	case db.IsUniqueViolation(err):
+		return httpapi.Conflict("Member %s is duplicated for image %s", m.MemberID, m.ImageID)
+	case err != nil:
 		return err
 	}
 	return c.json(http.StatusOK, memberJSON(m))

@@ -150,6 +150,7 @@ func decodePointer(p string) ([]string, error) {
 func updateImage(c *call) error {
 	changes := c.input.([]change)
 	im := c.image
+	before := im.clone()
 	for _, ch := range changes {
 		root := ch.path[0]
 		if root == "locations" {
@@ -212,7 +213,12 @@ func updateImage(c *call) error {
 			return err
 		}
 		im.UpdatedAt = c.s.now()
-		if err := c.s.store.SaveImage(c.ctx, im, im.Status); err != nil {
+		err := c.s.store.SaveMetadata(c.ctx, before, im)
+		var le *limitError
+		if errors.As(err, &le) {
+			return limitExceeded(le)
+		}
+		if err != nil {
 			if errors.Is(err, errStale) {
 				return httpapi.Conflict("Image %s changed status during the update; retry.", im.ID)
 			}

@@ -22,10 +22,15 @@ func addTag(c *call) error {
 	if utf8.RuneCountInString(tag) > 255 {
 		return schemaError("'%s' is too long", tag)
 	}
-	if !slices.Contains(c.image.Tags, tag) && len(c.image.Tags)+1 > maxImageTags {
-		return httpapi.Errorf(http.StatusRequestEntityTooLarge, "Image tag limit exceeded for image %s: The limit has been exceeded on the number of allowed image tags. Attempted: %d, Maximum: %d:", c.image.ID, len(c.image.Tags)+1, maxImageTags)
-	}
-	if err := c.s.store.AddTag(c.ctx, c.image.ID, tag, c.s.now()); err != nil {
+	c.s.at("add_tag")
+	err := c.s.store.AddTag(c.ctx, c.image.ID, tag, maxImageTags, c.s.now())
+	var le *limitError
+	switch {
+	case errors.As(err, &le):
+		return httpapi.Errorf(http.StatusRequestEntityTooLarge, "Image tag limit exceeded for image %s: The limit has been exceeded on the number of allowed image tags. Attempted: %d, Maximum: %d:", c.image.ID, le.attempted, maxImageTags)
+	case errors.Is(err, errNotFound):
+		return httpapi.NotFound("No image found with ID %s", c.image.ID)
+	case err != nil:
 		return err
 	}
 	return c.noContent()

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -227,7 +228,7 @@ func TestRestartKeepsImagesAndRecoversUploads(t *testing.T) {
 		t.Fatal(err)
 	}
 	im.Status = statusSaving
-	if err := tc.svc.store.SaveImage(context.Background(), im, statusQueued); err != nil {
+	if err := tc.svc.store.SaveData(context.Background(), im, statusQueued); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(tc.svc.dataPath(stuck)+".tmp", []byte("partial"), 0o600); err != nil {
@@ -340,5 +341,30 @@ func TestDeleteDuringUpload(t *testing.T) {
 	assertNoTempFiles(t, tc)
 	if _, err := os.Stat(tc.svc.dataPath(id)); err == nil {
 		t.Fatal("data of an image deleted during upload is on disk")
+	}
+}
+
+// unwrapper is a middleware's response writer without ReadFrom, as the
+// platform's status writer.
+type unwrapper struct{ http.ResponseWriter }
+
+func (u unwrapper) Unwrap() http.ResponseWriter { return u.ResponseWriter }
+
+// Downloads reach net/http's own ReadFrom (sendfile) through a wrapper
+// that hides it.
+func TestDownloadFindsReaderFrom(t *testing.T) {
+	found := make(chan bool, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, isRF := readerFrom(unwrapper{w}).(io.ReaderFrom)
+		found <- isRF
+	}))
+	defer srv.Close()
+	res, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if !<-found {
+		t.Fatal("no io.ReaderFrom found under the wrapper: downloads would not use sendfile")
 	}
 }

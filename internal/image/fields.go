@@ -238,3 +238,12 @@ func checkLimits(im *Image) error {
 	}
 	return nil
 }
+
+// limitExceeded is checkLimits' answer for a limit found exceeded by the
+// store, inside its write transaction (writes made meanwhile counted).
+func limitExceeded(le *limitError) error {
+	if le.what == "properties" {
+		return httpapi.Errorf(http.StatusRequestEntityTooLarge, "The limit has been exceeded on the number of allowed image properties. Attempted: %d, Maximum: %d", le.attempted, maxImageProperties)
+	}
+	return httpapi.Errorf(http.StatusRequestEntityTooLarge, "The limit has been exceeded on the number of allowed image tags. Attempted: %d, Maximum: %d", le.attempted, maxImageTags)
+}

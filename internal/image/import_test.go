@@ -214,7 +214,7 @@ func TestImportResumedAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	im.Properties[propImportTask], im.Status = task.ID, statusImporting
-	if err := tc.svc.store.SaveImage(ctx, im, statusUploading); err != nil {
+	if err := tc.svc.store.SaveData(ctx, im, statusUploading, propImportTask); err != nil {
 		t.Fatal(err)
 	}
 	// Also a staging cut by the crash (uploading, no staged file) and an
@@ -222,7 +222,7 @@ func TestImportResumedAfterRestart(t *testing.T) {
 	cut := tc.create(tc.alice, map[string]any{"disk_format": "raw", "container_format": "bare"})
 	ci, _ := tc.svc.store.GetImage(ctx, cut)
 	ci.Status = statusUploading
-	if err := tc.svc.store.SaveImage(ctx, ci, statusQueued); err != nil {
+	if err := tc.svc.store.SaveData(ctx, ci, statusQueued); err != nil {
 		t.Fatal(err)
 	}
 	_ = os.WriteFile(tc.svc.stagingPath(cut)+".tmp", []byte("partial"), 0o600)

@@ -28,6 +28,17 @@ type Image struct {
 	Tags            []string
 }
 
+// clone copies im deeply enough for a later diff: its properties and tags.
+func (im *Image) clone() *Image {
+	c := *im
+	c.Properties = make(map[string]string, len(im.Properties))
+	for k, v := range im.Properties {
+		c.Properties[k] = v
+	}
+	c.Tags = append([]string(nil), im.Tags...)
+	return &c
+}
+
 // owner returns the owning project, "" when none.
 func (im *Image) owner() string {
 	if im.Owner == nil {

@@ -2,6 +2,7 @@ package image
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -139,19 +140,29 @@ func (c *call) uploadQuota() (*sizeQuota, error) {
 }
 
 // check fails when the project's data plus extra bytes exceed the limit.
-// Under the lock, the stored usage and the in-flight bytes are read
-// together; an upload that finishes stores its size before it stops being
-// in flight, so it is counted once or twice, never zero times.
+// The in-flight bytes are read first, under the lock only for that read;
+// the stored usage after, in a write transaction, without the lock. An
+// upload that finishes commits its size before it stops being in flight,
+// so it is counted once or twice, never zero times: if the in-flight read
+// came after done(), the commit came before it, and the single writer
+// orders the usage query after that commit.
 func (q *sizeQuota) check(ctx context.Context, extra int64) error {
 	u := &q.s.uploads
 	u.mu.Lock()
-	defer u.mu.Unlock()
-	stored, err := q.s.store.quotaUsage(ctx, q.project, quotaImageSizeTotal)
-	if err != nil {
+	flying := u.bytes[q.project]
+	u.mu.Unlock()
+	q.s.at("size_quota_query")
+	var stored int64
+	err := q.s.store.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		stored, err = quotaUsage(ctx, tx, q.project, quotaImageSizeTotal)
 		return err
+	})
+	if err != nil {
+		return wrap("quota usage", err)
 	}
-	if total := stored + u.bytes[q.project] + extra; total > q.limit*mib {
-		return overLimit(q.project, quotaImageSizeTotal, q.limit, stored/mib, (u.bytes[q.project]+extra+mib-1)/mib)
+	if total := stored + flying + extra; total > q.limit*mib {
+		return overLimit(q.project, quotaImageSizeTotal, q.limit, stored/mib, (flying+extra+mib-1)/mib)
 	}
 	return nil
 }
@@ -247,6 +258,15 @@ func getUsage(c *call) error {
 // user_get_image_count, user_get_uploading_count, user_get_storage_usage
 // (bytes) and user_get_staging_usage (bytes) count it.
 func (s *Store) quotaUsage(ctx context.Context, owner, resource string) (int64, error) {
+	return quotaUsage(ctx, s.db.R, owner, resource)
+}
+
+// queryRower is a *sql.DB or a *sql.Tx.
+type queryRower interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func quotaUsage(ctx context.Context, db queryRower, owner, resource string) (int64, error) {
 	gone := "'" + strings.Join([]string{statusKilled, statusDeleted, "pending_delete"}, "', '") + "'"
 	var q string
 	switch resource {
@@ -262,7 +282,7 @@ func (s *Store) quotaUsage(ctx context.Context, owner, resource string) (int64, 
 		return 0, fmt.Errorf("image: unknown quota resource %q", resource)
 	}
 	var n int64
-	if err := s.db.R.QueryRowContext(ctx, q, owner).Scan(&n); err != nil {
+	if err := db.QueryRowContext(ctx, q, owner).Scan(&n); err != nil {
 		return 0, wrap("quota usage", err)
 	}
 	return n, nil

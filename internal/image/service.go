@@ -55,6 +55,16 @@ type Service struct {
 	now       func() time.Time
 	uploads   inflight  // upload bytes in flight per project (quota.go)
 	imports   importers // imports running in the background (api_import.go)
+	// testHook, when set (tests only), is called at named points between a
+	// request's read and its write, to replay a race in a fixed order.
+	testHook func(point string)
+}
+
+// at calls the test hook, if any, at a named point.
+func (s *Service) at(point string) {
+	if s.testHook != nil {
+		s.testHook(point)
+	}
 }
 
 // New opens the image service on an already-open database: it applies the
@@ -106,7 +116,7 @@ func (s *Service) recover(ctx context.Context) error {
 		}
 		resetData(im)
 		im.Status, im.UpdatedAt = statusQueued, s.now()
-		if err := s.store.SaveImage(ctx, im, statusSaving); err != nil && err != errStale && err != errNotFound {
+		if err := s.store.SaveData(ctx, im, statusSaving); err != nil && err != errStale && err != errNotFound {
 			return err
 		}
 		// A crash between the rename and the database write leaves the

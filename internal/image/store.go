@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -188,34 +189,159 @@ func (s *Store) loadChildren(ctx context.Context, ims []*Image) error {
 	return rows.Err()
 }
 
-// SaveImage writes every field, property and tag of im. When fromStatus is
-// not "", the write happens only if the stored status still is fromStatus
-// (errStale otherwise), which is how the upload state machine stays
-// consistent with concurrent requests.
-func (s *Store) SaveImage(ctx context.Context, im *Image, fromStatus string) error {
-	return wrap("save image", s.db.Tx(ctx, func(tx *sql.Tx) error {
-		q := `UPDATE images SET name = ?, status = ?, visibility = ?, owner = ?, disk_format = ?, container_format = ?,
-			size = ?, virtual_size = ?, checksum = ?, os_hash_algo = ?, os_hash_value = ?, min_disk = ?, min_ram = ?,
-			protected = ?, os_hidden = ?, has_data = ?, created_at = ?, updated_at = ? WHERE id = ? AND deleted = 0`
-		args := append(imageArgs(im), im.ID)
-		if fromStatus != "" {
+// SaveData is the write of the upload and import state machines: the
+// status, the data columns (size, virtual_size, checksum, os_hash_*,
+// has_data), updated_at and the named properties (the os_glance_* ones;
+// removed when absent from im.Properties), in one UPDATE made only while
+// the stored status still is from (errStale otherwise). It leaves the
+// metadata alone, so a PATCH or a tag made while the image was saving
+// survives the upload's last write.
+func (s *Store) SaveData(ctx context.Context, im *Image, from string, props ...string) error {
+	return wrap("save image data", s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE images SET status = ?, size = ?, virtual_size = ?, checksum = ?,
+			os_hash_algo = ?, os_hash_value = ?, has_data = ?, updated_at = ? WHERE id = ? AND deleted = 0 AND status = ?`,
+			im.Status, nullable(im.Size), nullable(im.VirtualSize), nullable(im.Checksum), nullable(im.OSHashAlgo),
+			nullable(im.OSHashValue), boolInt(im.HasData), micros(im.UpdatedAt), im.ID, from)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return staleOrGone(ctx, tx, im.ID)
+		}
+		for _, k := range props {
+			v, ok := im.Properties[k]
+			if err := setProperty(ctx, tx, im.ID, k, v, ok); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+}
+
+// SaveMetadata is a PATCH's write: the columns a PATCH may change, and the
+// properties and tags that differ between before (the image as the request
+// loaded it) and after. Data columns and status are not written, and what
+// the PATCH did not touch is not rewritten, so concurrent uploads, tags and
+// PATCHes of other properties are kept. When the PATCH changed a format,
+// which is only allowed while queued, the write requires the status to be
+// still before's (errStale otherwise). The property and tag limits are
+// checked on the stored result, inside the transaction.
+func (s *Store) SaveMetadata(ctx context.Context, before, after *Image) error {
+	return wrap("save image metadata", s.db.Tx(ctx, func(tx *sql.Tx) error {
+		q := `UPDATE images SET name = ?, visibility = ?, owner = ?, disk_format = ?, container_format = ?, min_disk = ?,
+			min_ram = ?, protected = ?, os_hidden = ?, updated_at = ? WHERE id = ? AND deleted = 0`
+		args := []any{nullable(after.Name), after.Visibility, nullable(after.Owner), nullable(after.DiskFormat),
+			nullable(after.ContainerFormat), after.MinDisk, after.MinRAM, boolInt(after.Protected), boolInt(after.OSHidden),
+			micros(after.UpdatedAt), after.ID}
+		if !eqPtr(before.DiskFormat, after.DiskFormat) || !eqPtr(before.ContainerFormat, after.ContainerFormat) {
 			q += ` AND status = ?`
-			args = append(args, fromStatus)
+			args = append(args, before.Status)
 		}
 		res, err := tx.ExecContext(ctx, q, args...)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			var st string
-			err := tx.QueryRowContext(ctx, `SELECT status FROM images WHERE id = ? AND deleted = 0`, im.ID).Scan(&st)
-			if errors.Is(err, sql.ErrNoRows) {
-				return errNotFound
-			}
-			return errStale
+			return staleOrGone(ctx, tx, after.ID)
 		}
-		return writeChildren(ctx, tx, im)
+		for k, v := range after.Properties {
+			if old, ok := before.Properties[k]; !ok || old != v {
+				if err := setProperty(ctx, tx, after.ID, k, v, true); err != nil {
+					return err
+				}
+			}
+		}
+		for k := range before.Properties {
+			if _, ok := after.Properties[k]; !ok {
+				if err := setProperty(ctx, tx, after.ID, k, "", false); err != nil {
+					return err
+				}
+			}
+		}
+		if !slices.Equal(before.Tags, after.Tags) {
+			for _, t := range before.Tags {
+				if !slices.Contains(after.Tags, t) {
+					if _, err := tx.ExecContext(ctx, `DELETE FROM image_tags WHERE image_id = ? AND value = ?`, after.ID, t); err != nil {
+						return err
+					}
+				}
+			}
+			for _, t := range after.Tags {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO image_tags (image_id, value) VALUES (?, ?) ON CONFLICT DO NOTHING`, after.ID, t); err != nil {
+					return err
+				}
+			}
+		}
+		if n, err := countChildren(ctx, tx, "image_properties", after.ID); err != nil {
+			return err
+		} else if n > maxImageProperties {
+			return &limitError{what: "properties", attempted: n}
+		}
+		if n, err := countChildren(ctx, tx, "image_tags", after.ID); err != nil {
+			return err
+		} else if n > maxImageTags {
+			return &limitError{what: "tags", attempted: n}
+		}
+		return nil
 	}))
+}
+
+// limitError is a per-image limit (properties, tags, members) found
+// exceeded inside a write transaction, which was rolled back.
+type limitError struct {
+	what      string
+	attempted int
+}
+
+func (e *limitError) Error() string {
+	return fmt.Sprintf("image %s limit exceeded: attempted %d", e.what, e.attempted)
+}
+
+func eqPtr[T comparable](a, b *T) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
+}
+
+// setProperty stores (ok) or removes (!ok) one property.
+func setProperty(ctx context.Context, tx *sql.Tx, id, k, v string, ok bool) error {
+	if !ok {
+		_, err := tx.ExecContext(ctx, `DELETE FROM image_properties WHERE image_id = ? AND name = ?`, id, k)
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO image_properties (image_id, name, value) VALUES (?, ?, ?)
+		ON CONFLICT (image_id, name) DO UPDATE SET value = excluded.value`, id, k, v)
+	return err
+}
+
+func countChildren(ctx context.Context, tx *sql.Tx, table, id string) (int, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE image_id = ?`, id).Scan(&n)
+	return n, err
+}
+
+// staleOrGone explains an UPDATE that matched no row: the image is gone
+// (errNotFound) or its status moved on (errStale).
+func staleOrGone(ctx context.Context, tx *sql.Tx, id string) error {
+	var st string
+	err := tx.QueryRowContext(ctx, `SELECT status FROM images WHERE id = ? AND deleted = 0`, id).Scan(&st)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return errStale
+}
+
+// lockLive makes sure image id exists and is not deleted, inside a write
+// transaction: the single writer then keeps it so until the commit, so no
+// child row is written for an image deleted meanwhile.
+func lockLive(ctx context.Context, tx *sql.Tx, id string) error {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM images WHERE id = ? AND deleted = 0`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errNotFound
+	}
+	return err
 }
 
 // DeleteImage marks an image deleted, dropping its properties, tags and
@@ -258,13 +384,27 @@ func (s *Store) ImagesSaving(ctx context.Context) ([]string, error) {
 	return ids, rows.Err()
 }
 
-// AddTag adds a tag (idempotent).
-func (s *Store) AddTag(ctx context.Context, id, tag string, at time.Time) error {
+// AddTag adds a tag (idempotent) to a live image, keeping the image at
+// most max tags (a *limitError otherwise); errNotFound when the image is
+// gone. The checks and the insert are one write transaction.
+func (s *Store) AddTag(ctx context.Context, id, tag string, max int, at time.Time) error {
 	return wrap("add tag", s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO image_tags (image_id, value) VALUES (?, ?) ON CONFLICT DO NOTHING`, id, tag); err != nil {
+		if err := lockLive(ctx, tx, id); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE images SET updated_at = ? WHERE id = ?`, micros(at), id)
+		res, err := tx.ExecContext(ctx, `INSERT INTO image_tags (image_id, value) VALUES (?, ?) ON CONFLICT DO NOTHING`, id, tag)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // already there
+		}
+		if n, err := countChildren(ctx, tx, "image_tags", id); err != nil {
+			return err
+		} else if n > max {
+			return &limitError{what: "tags", attempted: n}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE images SET updated_at = ? WHERE id = ?`, micros(at), id)
 		return err
 	}))
 }

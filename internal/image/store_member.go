@@ -22,11 +22,23 @@ func scanMember(row interface{ Scan(...any) error }) (*Member, error) {
 
 const memberCols = `image_id, member, status, created_at, updated_at`
 
-// AddMember stores a new membership (a unique violation when it exists).
-func (s *Store) AddMember(ctx context.Context, m *Member) error {
-	_, err := s.db.W.ExecContext(ctx, `INSERT INTO image_members (`+memberCols+`) VALUES (?, ?, ?, ?, ?)`,
-		m.ImageID, m.MemberID, m.Status, micros(m.CreatedAt), micros(m.UpdatedAt))
-	return wrap("add member", err)
+// AddMember stores a new membership of a live image (a unique violation
+// when it exists), keeping the image at most max members (a *limitError
+// otherwise); errNotFound when the image is gone. One write transaction.
+func (s *Store) AddMember(ctx context.Context, m *Member, max int) error {
+	return wrap("add member", s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := lockLive(ctx, tx, m.ImageID); err != nil {
+			return err
+		}
+		if n, err := countChildren(ctx, tx, "image_members", m.ImageID); err != nil {
+			return err
+		} else if n+1 > max {
+			return &limitError{what: "members", attempted: n + 1}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO image_members (`+memberCols+`) VALUES (?, ?, ?, ?, ?)`,
+			m.ImageID, m.MemberID, m.Status, micros(m.CreatedAt), micros(m.UpdatedAt))
+		return err
+	}))
 }
 
 // GetMember returns one membership of an image.
