@@ -56,8 +56,8 @@ func (e *CapacityError) Error() string {
 	return fmt.Sprintf("Unable to create allocation for '%s' on resource provider '%s'. The requested amount would exceed the capacity.", e.ResourceClass, e.ProviderUUID)
 }
 
-// InventoryInUseError refuses an inventory change that would leave the
-// provider with less capacity than its allocations use (409 in Placement).
+// InventoryInUseError refuses an inventory change that would remove a
+// resource class that has allocations (409 InventoryInUse in Placement).
 type InventoryInUseError struct {
 	ProviderUUID    string
 	ResourceClasses []string

@@ -4,16 +4,20 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"sort"
+	"unicode/utf8"
 )
 
 // SetInventory creates provider uuid named name if it does not exist (or
 // renames it), and replaces its inventories with inv, as Placement's PUT
 // /resource_providers/{uuid}/inventories. It refuses, with an
-// *InventoryInUseError, to remove a class that has allocations or to lower
-// one's capacity below its usage.
+// *InventoryInUseError, to remove a class that has allocations. Like
+// Placement, it accepts a capacity below the class's usage (a lowered
+// allocation ratio, more reserved): refusing it would stop a compute host
+// from reporting its inventory at all. Claims then fail until usage fits.
 func (s *Store) SetInventory(ctx context.Context, uuid, name string, inv map[string]Inventory) error {
-	if uuid == "" || name == "" || len(name) > 200 {
+	if n := utf8.RuneCountInString(name); uuid == "" || n == 0 || n > 200 {
 		return invalidf("resource provider needs a uuid and a name of 1 to 200 characters")
 	}
 	clean := make(map[string]Inventory, len(inv))
@@ -43,10 +47,7 @@ func (s *Store) SetInventory(ctx context.Context, uuid, name string, inv map[str
 	}
 	var inUse []string
 	for _, r := range p.res {
-		if r.used == 0 {
-			continue
-		}
-		if i, ok := clean[r.class]; !ok || !i.fits(0, r.used) {
+		if _, ok := clean[r.class]; !ok && r.used != 0 {
 			inUse = append(inUse, r.class)
 		}
 	}
@@ -96,7 +97,10 @@ func (s *Store) SetInventory(ctx context.Context, uuid, name string, inv map[str
 }
 
 // validateInventory applies Placement's inventory schema: total ≥ 1,
-// reserved ≥ 0 and not above total, units ≥ 1 with min ≤ max, ratio > 0.
+// reserved ≥ 0 and not above total, units ≥ 1 with min ≤ max, every integer
+// at most MAX_INT, ratio > 0 and at most a single-precision float's maximum.
+// The upper bounds matter: claims are summed in int64, and a max_unit near
+// 2^63 would let two claims wrap around the capacity check.
 func validateInventory(rc string, i Inventory) error {
 	switch {
 	case !ValidResourceClass(rc):
@@ -105,10 +109,12 @@ func validateInventory(rc string, i Inventory) error {
 		return invalidf("%s: total must be between 1 and %d", rc, MaxUnitDefault)
 	case i.Reserved < 0 || i.Reserved > i.Total:
 		return invalidf("%s: reserved must be between 0 and total", rc)
-	case i.MinUnit < 1 || i.MaxUnit < 1 || i.StepSize < 1 || i.MinUnit > i.MaxUnit:
-		return invalidf("%s: min_unit, max_unit and step_size must be at least 1, and min_unit at most max_unit", rc)
-	case !(i.AllocationRatio > 0):
-		return invalidf("%s: allocation_ratio must be more than 0", rc)
+	case i.MinUnit < 1 || i.MaxUnit < 1 || i.StepSize < 1 || i.MinUnit > i.MaxUnit ||
+		i.MaxUnit > MaxUnitDefault || i.StepSize > MaxUnitDefault:
+		return invalidf("%s: min_unit, max_unit and step_size must be between 1 and %d, and min_unit at most max_unit",
+			rc, MaxUnitDefault)
+	case !(i.AllocationRatio > 0 && i.AllocationRatio <= math.MaxFloat32):
+		return invalidf("%s: allocation_ratio must be more than 0 and at most %g", rc, math.MaxFloat32)
 	}
 	return nil
 }

@@ -3,9 +3,17 @@ package placement
 import (
 	"context"
 	"errors"
+	"math"
+	"strings"
 	"testing"
 )
 
+// TestInventoryInUse follows Placement: removing a class that has
+// allocations is refused (InventoryInUse), but lowering a class's capacity
+// below its usage is accepted (Placement only logs that the provider now
+// exceeds its capacity), so a host whose allocation ratio or reserved
+// amount changed can still report its inventory. Usage may then only
+// shrink until it fits again.
 func TestInventoryInUse(t *testing.T) {
 	ctx := context.Background()
 	ts := newTestStore(t)
@@ -15,29 +23,34 @@ func TestInventoryInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	var inUse *InventoryInUseError
-	err := ts.SetInventory(ctx, p, "host-"+p, map[string]Inventory{VCPU: {Total: 5}, MemoryMB: {Total: 4096}})
-	if !errors.As(err, &inUse) || len(inUse.ResourceClasses) != 1 || inUse.ResourceClasses[0] != VCPU {
-		t.Fatalf("lowering VCPU below usage: want InventoryInUseError for VCPU, got %v", err)
+	err := ts.SetInventory(ctx, p, "host-"+p, map[string]Inventory{VCPU: {Total: 8}})
+	if !errors.As(err, &inUse) || len(inUse.ResourceClasses) != 1 || inUse.ResourceClasses[0] != MemoryMB {
+		t.Fatalf("removing MEMORY_MB in use: want InventoryInUseError for MEMORY_MB, got %v", err)
 	}
-	err = ts.SetInventory(ctx, p, "host-"+p, map[string]Inventory{VCPU: {Total: 8}})
-	if !errors.As(err, &inUse) || inUse.ResourceClasses[0] != MemoryMB {
-		t.Fatalf("removing MEMORY_MB in use: want InventoryInUseError, got %v", err)
+	// VCPU down to 4 under a usage of 6, and the unused DISK_GB dropped.
+	if err := ts.SetInventory(ctx, p, "host-"+p, map[string]Inventory{VCPU: {Total: 4}, MemoryMB: {Total: 4096}}); err != nil {
+		t.Fatalf("lowering VCPU below its usage: %v", err)
 	}
-	// Down to exactly the usage, and dropping the unused DISK_GB, is fine;
-	// a ratio may make room too.
-	if err := ts.SetInventory(ctx, p, "host-"+p, map[string]Inventory{VCPU: {Total: 3, AllocationRatio: 2}, MemoryMB: {Total: 2048}}); err != nil {
-		t.Fatal(err)
+	if k, ok := capacityKind(ts.Claim(ctx, consumerID(2), "p", "u", p, res(1, 1))); !ok || k != Exceeded {
+		t.Fatal("the provider is over its capacity: a claim should fail")
+	}
+	// Shrinking the instance fits although 5 is still above 4; growing does not.
+	if err := ts.Replace(ctx, consumerID(1), p, res(5, 2048)); err != nil {
+		t.Fatalf("shrinking on an over-committed provider: %v", err)
+	}
+	if k, ok := capacityKind(ts.Replace(ctx, consumerID(1), p, res(6, 2048))); !ok || k != Exceeded {
+		t.Fatal("growing on an over-committed provider should fail")
 	}
 	ts.reopen()
 	got, err := ts.Provider(ctx, p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := got.Inventories[DiskGB]; ok || got.Inventories[VCPU].Capacity() != 6 || got.Usages[VCPU] != 6 {
+	if _, ok := got.Inventories[DiskGB]; ok || got.Inventories[VCPU].Capacity() != 4 || got.Usages[VCPU] != 5 {
 		t.Fatalf("after reopen: %+v", got)
 	}
-	if _, ok := capacityKind(ts.Claim(ctx, consumerID(2), "p", "u", p, res(1, 1))); !ok {
-		t.Fatal("the provider is full: a claim should fail")
+	if u := ts.dbUsage(p, VCPU); u != 5 {
+		t.Fatalf("database VCPU usage %d, want 5", u)
 	}
 }
 
@@ -87,5 +100,73 @@ func TestSetInventoryValidationAndProviders(t *testing.T) {
 	ps, err := ts.Providers(ctx)
 	if err != nil || len(ps) != 0 {
 		t.Fatalf("providers after delete and reopen: %v %v", ps, err)
+	}
+}
+
+// TestInventoryBoundsStopOverflow: max_unit and step_size are bounded by
+// MAX_INT, as in Placement's schema. Without the bound, a max_unit near
+// 2^63 let two claims of 2^62 on an 8-VCPU host wrap their int64 sum
+// negative and pass the capacity check (usage became MinInt64).
+func TestInventoryBoundsStopOverflow(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestStore(t)
+	p := consumerID(900)
+	for _, inv := range []Inventory{
+		{Total: 8, MaxUnit: math.MaxInt64},
+		{Total: 8, MaxUnit: MaxUnitDefault + 1},
+		{Total: 8, StepSize: MaxUnitDefault + 1},
+		{Total: 8, AllocationRatio: math.Inf(1)},
+		{Total: 8, AllocationRatio: math.NaN()},
+	} {
+		err := ts.SetInventory(ctx, p, "h", map[string]Inventory{VCPU: inv})
+		if errors.Is(err, ErrInvalid) {
+			continue
+		}
+		t.Errorf("inventory %+v: want ErrInvalid, got %v", inv, err)
+		if err != nil {
+			continue
+		}
+		huge := map[string]map[string]int64{p: {VCPU: 1 << 62}}
+		err = ts.ClaimAll(ctx, []Claim{
+			{ConsumerUUID: consumerID(1), ProjectID: "p", UserID: "u", Allocations: huge},
+			{ConsumerUUID: consumerID(2), ProjectID: "p", UserID: "u", Allocations: huge},
+		})
+		if err == nil {
+			t.Fatalf("two claims of 2^62 on 8 VCPUs were accepted: usage %d", ts.usage(p, VCPU))
+		}
+	}
+	// The largest values Placement accepts are fine.
+	ts.setInv(p, map[string]Inventory{VCPU: {Total: MaxUnitDefault, MaxUnit: MaxUnitDefault, StepSize: 1,
+		AllocationRatio: math.MaxFloat32}})
+}
+
+// TestCapacitySaturates: a ratio as large as Placement allows makes a
+// capacity beyond int64; it must read as the largest one, not wrap to a
+// negative number that would make the scheduler see a full host.
+func TestCapacitySaturates(t *testing.T) {
+	for _, i := range []Inventory{
+		{Total: 8, AllocationRatio: 1e30},
+		{Total: MaxUnitDefault, AllocationRatio: math.MaxFloat32},
+	} {
+		if c := i.Capacity(); c != math.MaxInt64 {
+			t.Errorf("%+v: capacity %d, want MaxInt64", i, c)
+		}
+	}
+	if c := (Inventory{Total: 8, AllocationRatio: 1e9}).Capacity(); c != 8e9 {
+		t.Errorf("capacity %d, want 8e9", c)
+	}
+}
+
+// TestProviderNameLength: Placement's limit is 200 characters, not bytes;
+// a 200-character name in a non-ASCII script used to be refused.
+func TestProviderNameLength(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestStore(t)
+	inv := map[string]Inventory{VCPU: {Total: 1}}
+	if err := ts.SetInventory(ctx, consumerID(1), strings.Repeat("é", 200), inv); err != nil {
+		t.Fatalf("200 characters: %v", err)
+	}
+	if err := ts.SetInventory(ctx, consumerID(2), strings.Repeat("é", 201), inv); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("201 characters: want ErrInvalid, got %v", err)
 	}
 }

@@ -64,9 +64,15 @@ type Inventory struct {
 }
 
 // Capacity is what allocations may add up to: (total - reserved) ×
-// allocation_ratio, as Placement computes it.
+// allocation_ratio, as Placement computes it. It saturates at MaxInt64: a
+// ratio as large as Placement allows overflows int64, and Go's conversion of
+// an out-of-range float is not defined (it gives MinInt64 on amd64).
 func (i Inventory) Capacity() int64 {
-	return int64(math.Floor(float64(i.Total-i.Reserved) * i.AllocationRatio))
+	c := math.Floor(float64(i.Total-i.Reserved) * i.AllocationRatio)
+	if c >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(c)
 }
 
 func (i Inventory) withDefaults() Inventory {

@@ -118,3 +118,27 @@ func TestConcurrentSchedulesNeverOverCommit(t *testing.T) {
 		}
 	}
 }
+
+// TestDeletedProviderRetriesNextHost: the chosen host's resource provider
+// is deleted (its compute service was removed) between planning and
+// claiming. The request used to fail with the claim's "provider not found";
+// it is planned again and lands on the other host.
+func TestDeletedProviderRetriesNextHost(t *testing.T) {
+	f := newFixture(t)
+	h1 := f.addHost("h1", 8, 8192, 0)
+	f.addHost("h2", 2, 2048, 0)
+	s := f.scheduler(Config{})
+	deleted := false
+	s.beforeClaim = func() {
+		if deleted {
+			return
+		}
+		deleted = true
+		if err := f.p.DeleteProvider(context.Background(), f.hosts[h1].ProviderUUID); err != nil {
+			t.Errorf("delete provider: %v", err)
+		}
+	}
+	if got := f.schedule(s, request(1)); !equal(got, []string{"h2"}) || !deleted {
+		t.Fatalf("after the provider of h1 was deleted: %v", got)
+	}
+}

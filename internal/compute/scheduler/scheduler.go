@@ -198,9 +198,11 @@ func (s *Scheduler) Schedule(ctx context.Context, req Request) ([]Selection, err
 		switch {
 		case err == nil:
 			return sel, nil
-		case errors.As(err, &ce):
+		case errors.As(err, &ce), errors.Is(err, placement.ErrProviderNotFound):
+			// Another claim took the room, or the host's provider was
+			// deleted, since the candidates were read: plan again.
 			s.lostRaces.Add(1)
-			continue // another claim took the room since the candidates were read
+			continue
 		default:
 			return nil, fmt.Errorf("schedule: claim: %w", err)
 		}
@@ -208,8 +210,8 @@ func (s *Scheduler) Schedule(ctx context.Context, req Request) ([]Selection, err
 	return nil, noValidHost("lost the claim race %d times", s.cfg.MaxAttempts)
 }
 
-// LostRaces counts the claims that failed for capacity after planning and
-// were planned again, since New.
+// LostRaces counts the claims that failed after planning, for capacity or
+// a provider deleted meanwhile, and were planned again, since New.
 func (s *Scheduler) LostRaces() int64 { return s.lostRaces.Load() }
 
 // validate checks req and returns the resources to claim per instance.

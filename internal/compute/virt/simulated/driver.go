@@ -9,6 +9,7 @@ package simulated
 import (
 	"context"
 	"crypto/md5"
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
@@ -120,22 +121,34 @@ func (in *instance) boot() {
 	if in.rescued {
 		disk = "rescue"
 	}
-	in.console = append(in.console,
+	in.print(
 		fmt.Sprintf("[simulated] kumo simulated driver: no real guest runs; boot %d from the %s disk", in.boots, disk),
 		fmt.Sprintf("KUMO-GUEST-READY instance-id=%s hostname=%s boot=%d mem_kb=%d cpus=%d ip=none uptime=0 simulated=1",
 			in.spec.UUID, hostname, in.boots, in.spec.MemoryMB*1024, in.spec.VCPUs))
 }
 
+// maxConsoleLines bounds an instance's console: a simulated cloud runs for
+// long with many instances, and every boot adds lines.
+const maxConsoleLines = 1000
+
+// print appends lines to the console, dropping the oldest past the bound.
+func (in *instance) print(lines ...string) {
+	in.console = append(in.console, lines...)
+	if n := len(in.console) - maxConsoleLines; n > 0 {
+		in.console = append(in.console[:0], in.console[n:]...)
+	}
+}
+
 func (in *instance) stop(why string) {
 	in.power = virt.Shutdown
-	in.console = append(in.console, "[simulated] "+why)
+	in.print("[simulated] " + why)
 }
 
 // Spawn reads and verifies the image, as a real driver fetching it into
 // its cache, and starts the instance.
 func (d *Driver) Spawn(ctx context.Context, spec virt.InstanceSpec, img virt.Image) error {
-	if spec.UUID == "" || spec.VCPUs <= 0 || spec.MemoryMB <= 0 {
-		return fmt.Errorf("simulated: spawn: spec needs a uuid, vcpus and memory")
+	if spec.UUID == "" || spec.VCPUs <= 0 || spec.MemoryMB <= 0 || spec.RootGB < 0 {
+		return fmt.Errorf("simulated: spawn: spec needs a uuid, vcpus and memory, and a root size of 0 or more")
 	}
 	if err := d.enter(ctx, OpSpawn, spec.UUID); err != nil {
 		return err
@@ -157,42 +170,68 @@ func (d *Driver) Spawn(ctx context.Context, spec virt.InstanceSpec, img virt.Ima
 }
 
 // fetch reads img's data and checks it against the checksum and multihash
-// Glance reported.
+// Glance reported, refusing what it cannot verify, as the QEMU driver's
+// image cache does (an image with no checksum, an unknown algorithm).
 func fetch(ctx context.Context, img virt.Image) error {
 	if img.Open == nil {
 		return fmt.Errorf("image %s has no data", img.ID)
+	}
+	want := map[string]string{}
+	if img.Checksum != "" {
+		want["md5"] = strings.ToLower(img.Checksum)
+	}
+	if img.HashAlgo != "" && img.HashValue != "" {
+		want[strings.ToLower(img.HashAlgo)] = strings.ToLower(img.HashValue)
+	}
+	if len(want) == 0 {
+		return fmt.Errorf("image %s has no checksum to verify it against", img.ID)
+	}
+	hashes := map[string]hash.Hash{}
+	var writers []io.Writer
+	for algo := range want {
+		h, err := newHash(algo)
+		if err != nil {
+			return fmt.Errorf("image %s: %w", img.ID, err)
+		}
+		hashes[algo] = h
+		writers = append(writers, h)
 	}
 	r, err := img.Open(ctx)
 	if err != nil {
 		return fmt.Errorf("image %s: %w", img.ID, err)
 	}
 	defer r.Close()
-	sum := md5.New()
-	var multi hash.Hash
-	switch img.HashAlgo {
-	case "sha256":
-		multi = sha256.New()
-	case "sha512":
-		multi = sha512.New()
-	}
-	w := io.Writer(sum)
-	if multi != nil {
-		w = io.MultiWriter(sum, multi)
-	}
-	n, err := io.Copy(w, r)
+	n, err := io.Copy(io.MultiWriter(writers...), r)
 	if err != nil {
 		return fmt.Errorf("image %s: read: %w", img.ID, err)
 	}
 	if img.Size > 0 && n != img.Size {
 		return fmt.Errorf("image %s: got %d bytes, expected %d", img.ID, n, img.Size)
 	}
-	if img.Checksum != "" && hex.EncodeToString(sum.Sum(nil)) != strings.ToLower(img.Checksum) {
-		return fmt.Errorf("image %s: checksum mismatch", img.ID)
-	}
-	if multi != nil && hex.EncodeToString(multi.Sum(nil)) != strings.ToLower(img.HashValue) {
-		return fmt.Errorf("image %s: %s mismatch", img.ID, img.HashAlgo)
+	for algo, h := range hashes {
+		if hex.EncodeToString(h.Sum(nil)) != want[algo] {
+			return fmt.Errorf("image %s: %s checksum mismatch", img.ID, algo)
+		}
 	}
 	return nil
+}
+
+// newHash returns the hash Glance names algo (os_hash_algo, or md5 for
+// the legacy checksum).
+func newHash(algo string) (hash.Hash, error) {
+	switch algo {
+	case "md5":
+		return md5.New(), nil
+	case "sha1":
+		return sha1.New(), nil
+	case "sha256":
+		return sha256.New(), nil
+	case "sha384":
+		return sha512.New384(), nil
+	case "sha512":
+		return sha512.New(), nil
+	}
+	return nil, fmt.Errorf("unsupported hash algorithm %q", algo)
 }
 
 // Destroy forgets the instance; an unknown one is not an error.
@@ -235,7 +274,7 @@ func (d *Driver) Reboot(ctx context.Context, uuid string, hard bool) error {
 		if in.power != virt.Running && !(hard && in.power == virt.Paused) {
 			return errState(OpReboot, uuid, in.power)
 		}
-		in.console = append(in.console, fmt.Sprintf("[simulated] reboot (hard=%t)", hard))
+		in.print(fmt.Sprintf("[simulated] reboot (hard=%t)", hard))
 		in.boot()
 		return nil
 	})
@@ -247,7 +286,7 @@ func (d *Driver) transition(ctx context.Context, op Op, uuid string, from []virt
 			return errState(op, uuid, in.power)
 		}
 		in.power = to
-		in.console = append(in.console, "[simulated] "+string(op))
+		in.print("[simulated] " + string(op))
 		return nil
 	})
 }
@@ -357,6 +396,9 @@ func (d *Driver) Snapshot(ctx context.Context, uuid string, w io.Writer) error {
 	var size int64
 	err := d.with(ctx, OpSnapshot, uuid, func(in *instance) error {
 		size = int64(in.spec.RootGB) << 30
+		if size>>30 != int64(in.spec.RootGB) {
+			return fmt.Errorf("simulated: snapshot %s: root disk of %d GB is too large", uuid, in.spec.RootGB)
+		}
 		if size == 0 {
 			size = 1 << 30
 		}
@@ -438,7 +480,7 @@ func (d *Driver) SetPowerState(uuid string, p virt.PowerState) error {
 		return virt.ErrNotFound
 	}
 	in.power = p
-	in.console = append(in.console, "[simulated] power state set to "+p.String())
+	in.print("[simulated] power state set to " + p.String())
 	return nil
 }
 

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"crypto/sha512"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -249,5 +251,113 @@ func TestSnapshotIsValidQcow2(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), `"virtual-size": 3221225472`) ||
 		!strings.Contains(string(out), `"format": "qcow2"`) {
 		t.Fatalf("qemu-img info: %v\n%s", err, out)
+	}
+}
+
+// TestFailZeroTimesInjectsNothing: Fail with times 0 used to add a fault
+// that enter never counted down, so every later call failed.
+func TestFailZeroTimesInjectsNothing(t *testing.T) {
+	ctx := context.Background()
+	d := New(Config{})
+	d.Fail(OpSpawn, "", 0, nil)
+	if err := d.Spawn(ctx, testSpec("z"), testImage("x")); err != nil {
+		t.Fatalf("spawn after Fail(..., 0, ...): %v", err)
+	}
+}
+
+// TestSnapshotBeyondQcow2Limits: a root disk past QEMU's qcow2 limit (2 PiB
+// with 64 KiB clusters) or past int64 bytes is refused, not written as an
+// image with a truncated L1 size or a wrapped virtual size; a negative root
+// size is refused at spawn.
+func TestSnapshotBeyondQcow2Limits(t *testing.T) {
+	ctx := context.Background()
+	d := New(Config{})
+	for _, gb := range []int{1<<21 + 1, 1 << 33} {
+		spec := testSpec(fmt.Sprint("big-", gb))
+		spec.RootGB = gb
+		if err := d.Spawn(ctx, spec, testImage("x")); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Snapshot(ctx, spec.UUID, io.Discard); err == nil {
+			t.Errorf("snapshot of a %d GB root disk succeeded", gb)
+		}
+	}
+	// The limit itself is fine.
+	spec := testSpec("limit")
+	spec.RootGB = 1 << 21
+	if err := d.Spawn(ctx, spec, testImage("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Snapshot(ctx, spec.UUID, io.Discard); err != nil {
+		t.Fatalf("snapshot of a 2 PiB root disk: %v", err)
+	}
+	spec = testSpec("neg")
+	spec.RootGB = -1
+	if err := d.Spawn(ctx, spec, testImage("x")); err == nil {
+		t.Fatal("spawn with a negative root size succeeded")
+	}
+}
+
+// TestConsoleIsBounded: every boot adds console lines; a long-lived
+// simulated instance used to keep all of them in memory.
+func TestConsoleIsBounded(t *testing.T) {
+	ctx := context.Background()
+	d := New(Config{})
+	const id = "33333333-3333-3333-3333-333333333333"
+	if err := d.Spawn(ctx, testSpec(id), testImage("x")); err != nil {
+		t.Fatal(err)
+	}
+	const reboots = 600 // three lines each
+	for i := 0; i < reboots; i++ {
+		if err := d.Reboot(ctx, id, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := d.ConsoleOutput(ctx, id, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != maxConsoleLines {
+		t.Fatalf("%d console lines kept, want %d", len(lines), maxConsoleLines)
+	}
+	if last := lines[len(lines)-1]; !strings.Contains(last, fmt.Sprintf("boot=%d ", reboots+1)) {
+		t.Fatalf("last line %q is not the latest boot", last)
+	}
+}
+
+// TestSpawnVerifiesLikeQEMU: the simulation refuses what the QEMU driver's
+// image cache refuses. It used to skip a multihash of an algorithm it did
+// not know (sha384, an upper-case name, anything else) and to accept an
+// image with no checksum at all, so a test on it passed where a real host
+// fails.
+func TestSpawnVerifiesLikeQEMU(t *testing.T) {
+	ctx := context.Background()
+	const data = "disk"
+	sum384 := sha512.Sum384([]byte(data))
+	good384 := hex.EncodeToString(sum384[:])
+	cases := []struct {
+		name       string
+		algo, hash string
+		md5        bool
+		ok         bool
+	}{
+		{"sha384", "sha384", good384, false, true},
+		{"upper-case name", "SHA384", strings.ToUpper(good384), false, true},
+		{"wrong sha384", "sha384", strings.Repeat("0", 96), true, false},
+		{"unknown algorithm", "sha3_512", strings.Repeat("0", 128), true, false},
+		{"no checksum at all", "", "", false, false},
+	}
+	for i, c := range cases {
+		d := New(Config{})
+		img := testImage(data)
+		if !c.md5 {
+			img.Checksum = ""
+		}
+		img.HashAlgo, img.HashValue = c.algo, c.hash
+		err := d.Spawn(ctx, testSpec(fmt.Sprint("v", i)), img)
+		if (err == nil) != c.ok {
+			t.Errorf("%s: spawn err = %v, want ok=%t", c.name, err, c.ok)
+		}
 	}
 }

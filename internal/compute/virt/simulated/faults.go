@@ -40,8 +40,12 @@ type injected struct {
 
 // Fail makes the next `times` calls of op (for uuid, or any instance when
 // uuid is empty) fail with an error wrapping err (a generic injected error
-// when err is nil); times < 0 fails every call until Clear.
+// when err is nil); times < 0 fails every call until Clear, and times 0
+// injects nothing.
 func (d *Driver) Fail(op Op, uuid string, times int, err error) {
+	if times == 0 {
+		return // enter counts down from a positive count; 0 would never expire
+	}
 	if err == nil {
 		err = errInjected
 	}

@@ -2,8 +2,12 @@ package simulated
 
 import (
 	"encoding/binary"
+	"fmt"
 	"io"
 )
+
+// maxQcow2L1Bytes is QEMU's QCOW_MAX_L1_SIZE.
+const maxQcow2L1Bytes = 32 << 20
 
 // writeEmptyQcow2 writes a valid qcow2 (version 2) image of the given
 // virtual size with no data clusters, the layout `qemu-img create -f
@@ -13,6 +17,12 @@ func writeEmptyQcow2(w io.Writer, size int64) error {
 	const cluster = 1 << clusterBits
 	// One L1 entry maps an L2 table of cluster/8 entries of one cluster.
 	perL1 := int64(cluster) * (cluster / 8)
+	// QEMU refuses an L1 table above 32 MiB (QCOW_MAX_L1_SIZE), i.e. 2 PiB
+	// with 64 KiB clusters; past it the header's l1_size and our single
+	// refcount block would be wrong, and the image would be built in memory.
+	if size < 0 || size > maxQcow2L1Bytes/8*perL1 {
+		return fmt.Errorf("simulated: a qcow2 image of %d bytes is beyond what QEMU supports", size)
+	}
 	l1Size := (size + perL1 - 1) / perL1
 	l1Clusters := (l1Size*8 + cluster - 1) / cluster
 	if l1Clusters == 0 {
