@@ -185,3 +185,18 @@ func TestHandleCacheBounded(t *testing.T) {
 		}
 	}
 }
+
+// A DELETE no newer than the container's PUT cannot delete it: Swift's
+// container server answers 409 and the container stays listed.
+func TestContainerDeleteOlderThanPutConflicts(t *testing.T) {
+	n := newNode(t)
+	expect(t, n.c("PUT", "/AUTH_a/c", hdrTS(200)), 201, "PUT container")
+	expect(t, n.c("DELETE", "/AUTH_a/c", hdrTS(150)), 409, "DELETE older than PUT")
+	expect(t, n.c("DELETE", "/AUTH_a/c", hdrTS(200)), 409, "DELETE as old as PUT")
+	r := n.c("HEAD", "/AUTH_a/c", nil)
+	expect(t, r, 204, "HEAD after stale DELETEs")
+	if got := r.h.Get("X-Backend-Status-Changed-At"); got == ts(150) {
+		t.Errorf("stale DELETE changed status_changed_at to %q", got)
+	}
+	expect(t, n.c("DELETE", "/AUTH_a/c", hdrTS(201)), 204, "newer DELETE")
+}

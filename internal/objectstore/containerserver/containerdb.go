@@ -191,7 +191,8 @@ func (s *Store) PostContainer(ctx context.Context, ref ContainerRef, meta Metada
 }
 
 // DeleteContainer marks an empty container deleted at ts. A container with
-// objects is ErrConflict, a missing or already deleted one ErrNotFound.
+// objects, or a ts no newer than its put, is ErrConflict; a missing or
+// already deleted one ErrNotFound.
 func (s *Store) DeleteContainer(ctx context.Context, ref ContainerRef, ts Timestamp) error {
 	c, err := s.openContainer(ref, false, "", 0)
 	if err != nil {
@@ -209,8 +210,10 @@ func (s *Store) DeleteContainer(ctx context.Context, ref ContainerRef, ts Timest
 		if info.ObjectCount > 0 {
 			return ErrConflict
 		}
-		if ts <= info.DeleteTimestamp {
-			return nil
+		// A delete no newer than the put would leave the container live:
+		// Swift answers 409 then.
+		if ts <= info.PutTimestamp {
+			return ErrConflict
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE info SET delete_timestamp = ?, status_changed_at = ? WHERE id = 1`, ts, ts)
 		return err

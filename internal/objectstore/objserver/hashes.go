@@ -16,6 +16,8 @@ import (
 // Each partition directory caches its suffix hashes in hashes.json, as
 // Swift's hashes.pkl. A write appends its suffix to hashes.invalid instead
 // of rewriting the cache, and the next REPLICATE recomputes just those.
+// Neither file is fsynced, so a Store trusts only caches it rebuilt itself:
+// the first REPLICATE of a partition after a start rehashes it whole.
 const (
 	hashesFile  = "hashes.json"
 	invalidFile = "hashes.invalid"
@@ -58,8 +60,10 @@ func (s *Store) suffixHashes(dev, part string, recalc []string) (map[string]stri
 	}
 	cached := map[string]string{}
 	valid := false
-	if b, err := os.ReadFile(filepath.Join(pdir, hashesFile)); err == nil && json.Unmarshal(b, &cached) == nil {
-		valid = true
+	if _, checked := s.checkedParts.Load(dev + "/" + part); checked {
+		if b, err := os.ReadFile(filepath.Join(pdir, hashesFile)); err == nil && json.Unmarshal(b, &cached) == nil {
+			valid = true
+		}
 	}
 	todo := map[string]bool{}
 	for _, sfx := range recalc {
@@ -97,6 +101,7 @@ func (s *Store) suffixHashes(dev, part string, recalc []string) (map[string]stri
 	if err := os.WriteFile(tmp, b, 0o644); err == nil {
 		if os.Rename(tmp, filepath.Join(pdir, hashesFile)) == nil {
 			_ = os.Remove(filepath.Join(pdir, invalidFile))
+			s.checkedParts.Store(dev+"/"+part, true)
 		}
 	}
 	return out, nil

@@ -424,3 +424,14 @@ func rawStatus(t *testing.T, n *testNode, raw string) int {
 	r.Body.Close()
 	return r.StatusCode
 }
+
+// Error pages are HTML: a path echoed into one must be escaped, or a name
+// with markup would inject it into whatever renders the page.
+func TestErrorPageEscapesPath(t *testing.T) {
+	n := newTestNode(t, []string{"sdb1"}, nil)
+	r := n.do("PUT", "/sdb1/7/%3Cscript%3Ealert(1)%3C%2Fscript%3E", map[string]string{"X-Timestamp": "1700000000.1", "Content-Type": "a/b"}, []byte("x"))
+	expectStatus(t, r, 400, "short path with markup")
+	if strings.Contains(string(r.body), "<script>") || !strings.Contains(string(r.body), "&lt;script&gt;") {
+		t.Fatalf("error page does not escape the path: %q", r.body)
+	}
+}

@@ -233,3 +233,66 @@ func TestSyncRejectsCorruptOrMisplacedFiles(t *testing.T) {
 		t.Fatalf("misplaced file stored: %v", got)
 	}
 }
+
+// A write that lands in a handoff partition while the replicator is
+// dropping it (the proxy picked this handoff for a new object) must
+// survive: only files the primaries were given may be removed.
+func TestHandoffDropKeepsWriteThatRacesIt(t *testing.T) {
+	handoff := newTestNode(t, []string{"sdb1"}, nil)
+	p1 := newTestNode(t, []string{"sdb1"}, nil)
+	expectStatus(t, handoff.put("/sdb1/9/AUTH_a/c/o1", "1700000000.1", []byte("one"), nil), 201, "PUT o1")
+	handoff.store.beforeHandoffDrop = func() {
+		handoff.store.beforeHandoffDrop = nil
+		expectStatus(t, handoff.put("/sdb1/9/AUTH_a/c/late", "1700000000.2", []byte("late"), nil), 201, "PUT racing the drop")
+	}
+	r := NewReplicator(handoff.store, staticPeers{nodes: []Node{p1.node("sdb1")}})
+	if st, err := r.RunOnce(t.Context()); err != nil || st.Failures != 0 {
+		t.Fatalf("handoff pass: %+v %v", st, err)
+	}
+	if g := handoff.do("GET", "/sdb1/9/AUTH_a/c/late", nil, nil); g.status != 200 || string(g.body) != "late" {
+		t.Fatalf("write that raced the handoff drop was lost: %d %q", g.status, g.body)
+	}
+	if g := handoff.do("GET", "/sdb1/9/AUTH_a/c/o1", nil, nil); g.status != 404 {
+		t.Fatalf("o1, which the primary has, is still on the handoff: %d", g.status)
+	}
+	// The next pass hands the late object over and drops the partition.
+	st, err := r.RunOnce(t.Context())
+	if err != nil || st.Failures != 0 || st.HandoffsRemoved != 1 {
+		t.Fatalf("second pass: %+v %v", st, err)
+	}
+	if g := p1.do("GET", "/sdb1/9/AUTH_a/c/late", nil, nil); g.status != 200 || string(g.body) != "late" {
+		t.Fatalf("primary lacks the late object: %d %q", g.status, g.body)
+	}
+	if _, err := os.Stat(handoff.store.partDir("sdb1", "9")); !os.IsNotExist(err) {
+		t.Fatalf("handoff partition still there: %v", err)
+	}
+}
+
+// hashes.invalid is appended without an fsync, so a power loss can lose an
+// invalidation while the object it was for survives. A restarted store must
+// not trust a cache written before it started, or the two replicas would
+// agree on a stale hash forever and never exchange the object.
+func TestSuffixHashCacheNotTrustedAcrossRestart(t *testing.T) {
+	n := newTestNode(t, []string{"sdb1"}, nil)
+	expectStatus(t, n.put("/sdb1/7/AUTH_a/c/o", "1700000000.1", []byte("x"), nil), 201, "PUT")
+	before, err := n.store.suffixHashes("sdb1", "7", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectStatus(t, n.put("/sdb1/7/AUTH_a/c/o", "1700000000.2", []byte("y"), nil), 201, "second PUT")
+	// The crash: the new .data is on disk, its invalidation is not.
+	if err := os.Remove(filepath.Join(n.store.partDir("sdb1", "7"), invalidFile)); err != nil {
+		t.Fatal(err)
+	}
+	restarted, err := NewStore(n.store.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := restarted.suffixHashes("sdb1", "7", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sameHashes(before, after) {
+		t.Fatalf("restarted store served the stale cached hashes %v", after)
+	}
+}

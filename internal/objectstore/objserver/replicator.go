@@ -90,7 +90,7 @@ func (rp *Replicator) replicatePartition(ctx context.Context, dev, part string, 
 	}
 	if len(local) == 0 {
 		if !primary {
-			_ = os.RemoveAll(s.partDir(dev, part))
+			s.dropHandoff(dev, part, local)
 		}
 		return
 	}
@@ -105,18 +105,58 @@ func (rp *Replicator) replicatePartition(ctx context.Context, dev, part string, 
 	if primary || !inSync {
 		return
 	}
-	// A handoff copy is dropped only if nothing landed in it meanwhile.
-	all := make([]string, 0, len(local))
-	for sfx := range local {
-		all = append(all, sfx)
-	}
-	now, err := s.suffixHashes(dev, part, all)
-	if err != nil || !sameHashes(now, local) {
-		return
-	}
-	if err := os.RemoveAll(s.partDir(dev, part)); err == nil {
+	if s.dropHandoff(dev, part, local) {
 		st.HandoffsRemoved++
 	}
+}
+
+// dropHandoff removes a handoff partition whose suffix hashes were local
+// when every primary was found in sync, and reports whether the partition
+// is gone. It deletes only the files it listed before a rehash that still
+// matched local, never the directory wholesale: a write that lands at any
+// moment (the proxy may pick this handoff again) is kept for the next pass.
+func (s *Store) dropHandoff(dev, part string, local map[string]string) bool {
+	sfxs := make([]string, 0, len(local))
+	for sfx := range local {
+		sfxs = append(sfxs, sfx)
+	}
+	files, err := s.listSuffixes(dev, part, sfxs)
+	if err != nil {
+		return false
+	}
+	// Listed files that still exist now are ones the primaries have; a
+	// file that arrived before this rehash changes it and stops the drop.
+	now, err := s.suffixHashes(dev, part, sfxs)
+	if err != nil || !sameHashes(now, local) {
+		return false
+	}
+	if s.beforeHandoffDrop != nil {
+		s.beforeHandoffDrop()
+	}
+	for hash, names := range files {
+		dir := s.hashDir(dev, part, hash)
+		mu := s.objLock(hash)
+		mu.Lock()
+		for _, name := range names {
+			_ = os.Remove(filepath.Join(dir, name))
+		}
+		_, _ = s.scanHashDir(dir) // removes the directory once empty
+		mu.Unlock()
+	}
+	// Under the partition lock no suffix can be invalidated meanwhile; the
+	// hash cache goes too, so a partition that stays is fully rehashed.
+	mu := s.partLock(dev, part)
+	mu.Lock()
+	defer mu.Unlock()
+	pdir := s.partDir(dev, part)
+	for _, sfx := range sfxs {
+		_ = os.Remove(filepath.Join(pdir, sfx)) // only once empty
+	}
+	for _, name := range []string{hashesFile, hashesFile + ".tmp", invalidFile} {
+		_ = os.Remove(filepath.Join(pdir, name))
+	}
+	err = os.Remove(pdir)
+	return err == nil || errors.Is(err, fs.ErrNotExist)
 }
 
 // syncNode pushes to one peer every file of the suffixes whose hashes

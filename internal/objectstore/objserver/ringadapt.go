@@ -8,7 +8,8 @@ import (
 )
 
 // RingPeers is a PeerFinder over the object ring. IsLocal tells this
-// node's own addresses, so that its device is not its own peer.
+// node's own addresses, so that its device is not its own peer; without it
+// every partition counts as primary, so none is ever dropped as a handoff.
 type RingPeers struct {
 	Ring    *ring.Ring
 	IsLocal func(ip string, port int) bool
@@ -24,7 +25,9 @@ func (p RingPeers) Peers(device string, part int) ([]Node, bool) {
 		return nil, false
 	}
 	var out []Node
-	primary := false
+	// Without IsLocal nothing can be proven a handoff, and a false handoff
+	// would have its partitions deleted once the peers are in sync.
+	primary := p.IsLocal == nil
 	for _, d := range p.Ring.Nodes(part) {
 		if d.Name == device && p.IsLocal != nil && (p.IsLocal(d.IP, d.Port) || p.IsLocal(d.ReplicationIP, d.ReplicationPort)) {
 			primary = true

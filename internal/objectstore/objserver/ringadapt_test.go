@@ -53,3 +53,30 @@ func TestRingPeersAndHashAgreeWithRing(t *testing.T) {
 }
 
 func itoaInt(n int) string { return strconvI(int64(n)) }
+
+// Without IsLocal the adapter cannot tell this node's devices from others:
+// it must not call any partition a handoff, or the replicator would delete
+// primary partitions once their peers are in sync.
+func TestRingPeersWithoutIsLocalNeverClaimsHandoff(t *testing.T) {
+	b, err := ring.NewBuilder(2, 2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, port := range []int{6201, 6202} {
+		if _, err := b.AddDevice(ring.Device{Region: 1, Zone: 1, IP: "127.0.0.1", Port: port, Name: "sdb1", Weight: 100}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.Rebalance(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := b.Ring(ring.HashPath(testHashPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for part := 0; part < r.Partitions(); part++ {
+		if _, primary := (RingPeers{Ring: r}).Peers("sdb1", part); !primary {
+			t.Fatalf("part %d: nil IsLocal reported a handoff", part)
+		}
+	}
+}

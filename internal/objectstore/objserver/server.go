@@ -3,6 +3,7 @@ package objserver
 import (
 	"errors"
 	"fmt"
+	"html"
 	"net/http"
 	"strconv"
 	"strings"
@@ -135,7 +136,8 @@ func fail(w http.ResponseWriter, status int, detail string) {
 	if status == statusClientDisconnect {
 		title = "Client Disconnect"
 	}
-	fmt.Fprintf(w, "<html><h1>%s</h1><p>%s</p></html>", title, detail)
+	// detail may echo the request path, so it is escaped like any HTML text.
+	fmt.Fprintf(w, "<html><h1>%s</h1><p>%s</p></html>", title, html.EscapeString(detail))
 }
 
 var defaultExplanation = map[int]string{

@@ -55,6 +55,13 @@ type Store struct {
 	objLocks  [256]sync.Mutex
 	partLocks [64]sync.Mutex
 	updates   sync.WaitGroup
+	// checkedParts holds the "dev/part" keys whose hash cache this store
+	// has rebuilt once: invalidations are appended without an fsync, so a
+	// cache from before a crash may miss some and is not trusted.
+	checkedParts sync.Map
+	// beforeHandoffDrop, when set by a test, runs after the replicator has
+	// decided a handoff partition may go and before it removes anything.
+	beforeHandoffDrop func()
 }
 
 // NewStore checks cfg and fills defaults.

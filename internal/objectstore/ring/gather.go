@@ -45,7 +45,10 @@ func (r *rebalancer) gatherFromRemoved(a *assignList) {
 func (r *rebalancer) gatherForDispersion(a *assignList) {
 	var bad []slot
 	for part := range r.parts() {
-		if !r.canMove(part) {
+		// Partitions gathered from removed devices already move this time.
+		// min_part_hours is checked per replica below, not here, so that a
+		// doubled replica is still fixed.
+		if r.moved[part] {
 			continue
 		}
 		r.countPart(part)
