@@ -13,9 +13,9 @@ import (
 func adminCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "admin",
-		Short: "Operator tasks on a data directory (bootstrap, key rotation, migrations)",
+		Short: "Operator tasks (bootstrap, key rotation, migrations, object-store rings)",
 	}
-	cmd.AddCommand(bootstrapCmd(), fernetRotateCmd(), dbMigrateCmd())
+	cmd.AddCommand(bootstrapCmd(), fernetRotateCmd(), dbMigrateCmd(), ringCmd())
 	return cmd
 }
 
