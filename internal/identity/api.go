@@ -3,7 +3,9 @@ package identity
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"path"
 	"strings"
 
 	"kumo/internal/platform/authn"
@@ -157,7 +159,13 @@ func pathParams(pattern string) []string {
 
 func (c *call) fail(err error) {
 	e, ok := httpapi.AsError(err)
-	if !ok {
+	switch {
+	case ok:
+	case errors.Is(err, errNotFound):
+		// The row went away between the handler's read and its write
+		// (a concurrent delete): what the caller asked for is gone.
+		e = httpapi.NotFound("Could not find: %s.", path.Base(c.r.URL.Path))
+	default:
 		c.s.log.Error("identity request failed", "request_id", httpapi.RequestID(c.ctx), "method", c.r.Method, "path", c.r.URL.Path, "err", err)
 		e = httpapi.Errorf(http.StatusInternalServerError, "An unexpected error prevented the server from fulfilling your request.")
 	}

@@ -138,3 +138,19 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 		t.Errorf("no token: %d", status)
 	}
 }
+
+// An update whose row vanishes between the handler's read and its write (a
+// concurrent delete) answers 404, not 500. A trigger deletes the row just
+// before the UPDATE, deterministically.
+func TestUpdateOfVanishingRowIs404(t *testing.T) {
+	tc := newTestCloud(t)
+	role := tc.must(201, "POST", "/v3/roles", tc.adminToken, map[string]any{"role": map[string]any{"name": "doomed"}})
+	id := str(role, "role", "id")
+	if _, err := tc.svc.store.db.W.Exec(`CREATE TRIGGER vanish BEFORE UPDATE ON roles BEGIN DELETE FROM roles WHERE id = OLD.id; END`); err != nil {
+		t.Fatal(err)
+	}
+	code, body, _ := tc.do("PATCH", "/v3/roles/"+id, tc.adminToken, map[string]any{"role": map[string]any{"description": "x"}})
+	if code != 404 {
+		t.Fatalf("PATCH of a role deleted meanwhile: %d %v", code, body)
+	}
+}
