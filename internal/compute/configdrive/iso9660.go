@@ -16,9 +16,11 @@ import (
 //	       area holding the ER entry, primary directories, Joliet
 //	       directories, then file data shared by both trees.
 const (
-	sectorSize  = 2048
-	firstVD     = 16
-	maxNameUTF8 = 140       // keeps a Rock Ridge directory record under 255 bytes
+	sectorSize = 2048
+	firstVD    = 16
+	// A file record is 33 + 14 (8.3 id ";1") + 1 pad + PX 36 + TF 26 +
+	// NM (5 + name) bytes, rounded up to even; its length is one byte.
+	maxNameUTF8 = 139
 	maxNameUCS2 = 64        // Joliet's limit on a file identifier
 	maxFileSize = 1<<32 - 1 // one extent; multi-extent files are not written
 )

@@ -31,7 +31,7 @@ func sampleFiles() []File {
 		{"a/b/meta_data.json2", []byte("collides with meta_data.json in 8.3")},
 		{"a/b/meta_data.json", []byte("the other one")},
 		{"a/ünïcödé-名前.txt", []byte("utf-8 in Rock Ridge, UCS-2 in Joliet")},
-		{"a/" + strings.Repeat("名", 46) + "ab", []byte("a 140-byte name fills a 255-byte record")},
+		{"a/" + strings.Repeat("名", 46) + "a", []byte("a 139-byte name, the longest allowed")},
 		{"zz/empty, and the last file", nil},
 	}
 }

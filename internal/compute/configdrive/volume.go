@@ -68,12 +68,13 @@ func (w *writer) volumeDescriptors(volumeID string) {
 	term[6] = 1
 }
 
+// pathTables writes the four tables; each may span several sectors.
 func (w *writer) pathTables() {
 	l := w.l
-	copy(w.sector(l.ptL), pathTable(l.pDirs, false, false))
-	copy(w.sector(l.ptM), pathTable(l.pDirs, false, true))
-	copy(w.sector(l.jptL), pathTable(l.jDirs, true, false))
-	copy(w.sector(l.jptM), pathTable(l.jDirs, true, true))
+	copy(w.img[l.ptL*sectorSize:], pathTable(l.pDirs, false, false))
+	copy(w.img[l.ptM*sectorSize:], pathTable(l.pDirs, false, true))
+	copy(w.img[l.jptL*sectorSize:], pathTable(l.jDirs, true, false))
+	copy(w.img[l.jptM*sectorSize:], pathTable(l.jDirs, true, true))
 }
 
 func (w *writer) primaryDir(d *node) {

@@ -84,7 +84,8 @@ func (in *instance) load() (*record, error) {
 	return &r, nil
 }
 
-// save writes spec.json durably (temp file, fsync, rename).
+// save writes spec.json durably (temp file, fsync, rename, fsync of the
+// directory).
 func (in *instance) save(r *record) error {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
@@ -112,6 +113,11 @@ func writeFileAtomic(path string, b []byte) error {
 	}
 	if err := os.Rename(f.Name(), path); err != nil {
 		return fmt.Errorf("qemu: %w", err)
+	}
+	// Without this the rename may not survive a power loss: a spawned
+	// instance would lose its spec.json and count as debris.
+	if err := syncFile(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("qemu: sync %s: %w", filepath.Dir(path), err)
 	}
 	return nil
 }

@@ -62,9 +62,6 @@ func (d *Driver) Rebuild(ctx context.Context, spec virt.InstanceSpec, img virt.I
 			return err
 		}
 		os.Remove(in.path(suspendState))
-		if r.Rescue {
-			os.Remove(in.path(rescueDisk))
-		}
 		nr := &record{InstanceSpec: spec, Previous: r.Previous}
 		if err := d.prepareDisks(ctx, in, nr, b, spec.ConfigDrive); err != nil {
 			return fmt.Errorf("qemu: rebuild %s: %w", spec.UUID, err)
@@ -72,6 +69,8 @@ func (d *Driver) Rebuild(ctx context.Context, spec virt.InstanceSpec, img virt.I
 		if err := in.save(nr); err != nil {
 			return err
 		}
+		// Only now does no record name the rescue disk any more.
+		os.Remove(in.path(rescueDisk))
 		return d.start(ctx, in, nr, launchOpts{})
 	})
 }

@@ -43,7 +43,8 @@ func (d *Driver) Suspend(ctx context.Context, uuid string) error {
 		}
 		for i := 0; i < 300; i++ {
 			if _, err := os.Stat(final); err == nil {
-				return nil
+				// mv's rename is durable only once the directory is synced.
+				return syncFile(in.dir)
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
