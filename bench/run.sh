@@ -24,6 +24,7 @@
 #
 # Results: bench/results/kumo-<date>.jsonl (and keystone-rescope-<date>.jsonl).
 # Knobs: SHARED, ANCHOR_RUN, IDLE_WAIT, DURATION, CONCURRENCY, OUT, KUMO_BIN,
+# COMPUTE_BENCH (0 skips bench/compute.sh),
 # IMAGE_BENCH (0 skips the image part), IMAGE_SIZE_MIB (1024), IMAGE_COUNT
 # (10000), GLANCE_URL (http://127.0.0.1:9393; "" or GLANCE_BENCH=0 skips
 # glance).
@@ -215,5 +216,13 @@ if [ -n "$GLANCE_TABLE" ] && [ -f "$GLANCE_TABLE" ]; then
 	cat "$GLANCE_TABLE"
 	echo
 	"$KUMOBENCH" imagecompare -in "$OUT" -kumo-run "$RUN" -glance-run "$GLANCE_RUN" || true
+fi
+# The compute service: bench/compute.sh starts its own kumos (the QEMU
+# driver for the boot part, simulated hosts for the others) and appends
+# to bench/results/kumo-compute-<date>.jsonl. COMPUTE_BENCH=0 skips it.
+if [ "${COMPUTE_BENCH:-1}" != 0 ]; then
+	say "compute benchmarks (bench/compute.sh, about 12 minutes)"
+	KUMO_BIN=$KUMO_BIN KUMOBENCH=$KUMOBENCH "$ROOT/bench/compute.sh" ||
+		say "bench/compute.sh failed (status $?); see above"
 fi
 say "results appended to $OUT"
