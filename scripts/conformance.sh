@@ -48,6 +48,12 @@ identity:
     lockout_failure_attempts: 2
     lockout_duration: 5
     unique_last_password_count: 2
+# Two filesystem stores, so tempest's multi-store and copy-image tests run.
+image:
+  enabled_backends:
+    - id: fast
+      default: true
+    - id: cheap
 YAML
 
 OFFSET=$(pick_offset) || { echo "conformance: no free port offset" >&2; exit 2; }

@@ -138,8 +138,12 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Cloud, er
 	tokens := newServiceTokens(c.Identity)
 	// Quotas are the identity service's unified limits for "image", in
 	// the region Bootstrap puts the endpoints in (BootstrapOptions' default).
+	stores := make([]image.StoreConfig, 0, len(cfg.Image.EnabledBackends))
+	for _, st := range cfg.Image.EnabledBackends {
+		stores = append(stores, image.StoreConfig{ID: st.ID, Dir: st.Path, Description: st.Description, Default: st.Default})
+	}
 	c.Image, err = image.New(ctx, image.Config{DataDir: cfg.DataDir, PolicyFile: cfg.Image.PolicyFile, IdentityURL: c.IdentityURL,
-		Limits: c.Identity, LimitRegion: "RegionOne"}, c.db, tokens, log)
+		Limits: c.Identity, LimitRegion: "RegionOne", Stores: stores}, c.db, tokens, log)
 	if err != nil {
 		c.db.Close()
 		return nil, err

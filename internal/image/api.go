@@ -38,22 +38,24 @@ type route struct {
 // api_data.go, api_members.go, api_tags.go, api_discovery.go,
 // api_import.go, api_metadefs.go).
 //
-// Interoperable import offers glance-direct only (api_import.go): stage,
-// import as a background task, /v2/images/{id}/tasks, GET /v2/tasks[/id].
+// Interoperable import offers glance-direct, and copy-image when stores
+// are configured (api_import.go, import_request.go, import_run.go):
+// stage, import as a background task, /v2/images/{id}/tasks, GET
+// /v2/tasks[/id]. Multiple filesystem stores (api_stores.go, stores.go),
+// as Glance's enabled_backends: /v2/info/stores[/detail], uploads to a
+// chosen store, DELETE /v2/stores/{store_id}/{image_id}.
 //
 // Not implemented in this version (they answer as a Glance with the
 // feature disabled would, or 404 where such a Glance has no door):
-//   - the import methods web-download (not enabled) and copy-image (needs
-//     multiple stores): 400 "Unknown import method name", not listed;
+//   - the import method web-download (not enabled): 400 "Unknown import
+//     method name", not listed;
 //   - POST /v2/tasks (the deprecated task API: 405), the task schemas,
-//     the image cache (/v2/cache, API 2.14-2.16),
-//     multiple stores (/v2/info/stores is 404 "Multi backend is not
-//     supported at this site", DELETE /v2/stores/...), image locations
+//     the image cache (/v2/cache, API 2.14-2.16), image locations
 //     (as show_multiple_locations = False: PATCH of /locations is 403),
 //     the object-store backend (data is on local disk only).
 func (s *Service) routes() []route {
 	var all []route
-	for _, g := range [][]route{discoveryRoutes, imageRoutes, dataRoutes, memberRoutes, tagRoutes, schemaRoutes, importRoutes, metadefRoutes} {
+	for _, g := range [][]route{discoveryRoutes, imageRoutes, dataRoutes, memberRoutes, tagRoutes, schemaRoutes, importRoutes, storeRoutes, metadefRoutes} {
 		all = append(all, g...)
 	}
 	return all

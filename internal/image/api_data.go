@@ -79,6 +79,10 @@ func uploadImage(c *call) error {
 	} else if len(missing) > 1 {
 		return httpapi.BadRequest("Properties %s must be set prior to saving data.", strings.Join(missing, ", "))
 	}
+	st, err := c.uploadStore()
+	if err != nil {
+		return err
+	}
 	if c.r.ContentLength > c.s.cfg.MaxImageSize {
 		return httpapi.Errorf(http.StatusRequestEntityTooLarge, "The incoming image is too large: %d bytes exceed the limit of %d bytes", c.r.ContentLength, c.s.cfg.MaxImageSize)
 	}
@@ -96,7 +100,7 @@ func uploadImage(c *call) error {
 		c.s.restoreQueued(ctx, im)
 		return err
 	}
-	info, err := c.s.receive(c.ctx, im, quota.reader(c.ctx, c.r.Body), c.r.ContentLength)
+	info, err := c.s.receive(c.ctx, st, im, quota.reader(c.ctx, c.r.Body), c.r.ContentLength)
 	if err != nil {
 		c.s.restoreQueued(ctx, im)
 		return err
@@ -108,8 +112,8 @@ func uploadImage(c *call) error {
 		im.VirtualSize = &info.virtualSize
 	}
 	im.HasData, im.Status, im.UpdatedAt = true, statusActive, c.s.now()
-	if err := c.s.store.SaveData(ctx, im, statusSaving); err != nil {
-		_ = os.Remove(c.s.dataPath(im.ID))
+	if err := c.s.store.SaveDataIn(ctx, im, statusSaving, locChange{add: st.ID}); err != nil {
+		_ = os.Remove(st.path(im.ID))
 		if errors.Is(err, errNotFound) || errors.Is(err, errStale) {
 			return httpapi.Errorf(http.StatusGone, "Image %s could not be found after upload. The image may have been deleted during the upload, cleaning up the chunks uploaded.", im.ID)
 		}
@@ -118,6 +122,20 @@ func uploadImage(c *call) error {
 	}
 	quota.done() // stored now: no longer in flight, before the client hears of it
 	return c.noContent()
+}
+
+// uploadStore is the store an upload goes to: X-Image-Meta-Store, else
+// the default (the header is ignored without multiple stores, as Glance).
+func (c *call) uploadStore() (*fsStore, error) {
+	id := c.r.Header.Get("X-Image-Meta-Store")
+	if !c.s.stores.multi || id == "" {
+		return c.s.stores.def(), nil
+	}
+	st := c.s.stores.get(id)
+	if st == nil {
+		return nil, httpapi.BadRequest("Store for scheme %s not found", id)
+	}
+	return st, nil
 }
 
 // restoreQueued is Glance's _restore: the image goes back to queued with
@@ -136,13 +154,13 @@ type received struct {
 	virtualSize int64
 }
 
-// receive streams body into the image's data file and returns what it
-// learnt. On error nothing is left on disk.
+// receive streams body into the image's data file in store st and
+// returns what it learnt. On error nothing is left on disk.
 // length is the announced Content-Length (-1 when chunked): fewer bytes
 // means the client went away.
-func (s *Service) receive(ctx context.Context, im *Image, body io.Reader, length int64) (received, error) {
+func (s *Service) receive(ctx context.Context, st *fsStore, im *Image, body io.Reader, length int64) (received, error) {
 	var out received
-	tmp := s.dataPath(im.ID) + ".tmp"
+	tmp := st.path(im.ID) + ".tmp"
 	md, sh := md5.New(), sha512.New()
 	n, err := s.spool(tmp, body, length, md, sh)
 	if err != nil {
@@ -164,7 +182,7 @@ func (s *Service) receive(ctx context.Context, im *Image, body io.Reader, length
 		}
 		out.virtualSize = info.VirtualSize
 	}
-	if err := os.Rename(tmp, s.dataPath(im.ID)); err != nil {
+	if err := os.Rename(tmp, st.path(im.ID)); err != nil {
 		return out, fmt.Errorf("store image data: %w", err)
 	}
 	ok = true
@@ -240,7 +258,7 @@ func downloadImage(c *call) error {
 	if !im.HasData || im.Size == nil {
 		return c.noContent()
 	}
-	f, err := os.Open(c.s.dataPath(im.ID))
+	f, err := c.s.openData(im)
 	if errors.Is(err, os.ErrNotExist) {
 		return c.noContent()
 	}

@@ -82,11 +82,23 @@ var versionList = []struct{ id, status string }{
 	{"v2.4", "SUPPORTED"}, {"v2.3", "SUPPORTED"}, {"v2.2", "SUPPORTED"}, {"v2.1", "SUPPORTED"}, {"v2.0", "SUPPORTED"},
 }
 
+// multiStoreVersions is Glance Zed's list with enabled_backends: the
+// multi-store versions (2.8, 2.10-2.13) too.
+var multiStoreVersions = []struct{ id, status string }{
+	{"v2.15", "CURRENT"}, {"v2.13", "SUPPORTED"}, {"v2.12", "SUPPORTED"}, {"v2.11", "SUPPORTED"}, {"v2.10", "SUPPORTED"},
+	{"v2.9", "SUPPORTED"}, {"v2.8", "SUPPORTED"}, {"v2.7", "SUPPORTED"}, {"v2.6", "SUPPORTED"}, {"v2.5", "SUPPORTED"},
+	{"v2.4", "SUPPORTED"}, {"v2.3", "SUPPORTED"}, {"v2.2", "SUPPORTED"}, {"v2.1", "SUPPORTED"}, {"v2.0", "SUPPORTED"},
+}
+
 func versions(status int) func(c *call) error {
 	return func(c *call) error {
 		href := strings.TrimSuffix(c.base(), "/") + "/v2/"
-		out := make([]any, 0, len(versionList))
-		for _, v := range versionList {
+		list := versionList
+		if c.s.stores.multi {
+			list = multiStoreVersions
+		}
+		out := make([]any, 0, len(list))
+		for _, v := range list {
 			out = append(out, map[string]any{"id": v.id, "status": v.status,
 				"links": []any{map[string]any{"rel": "self", "href": href}}})
 		}

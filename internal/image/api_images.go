@@ -135,8 +135,11 @@ func createImage(c *call) error {
 	c.w.Header().Set("Location", c.base()+"/v2/images/"+im.ID)
 	// Clients (openstack image create --import) read the import methods
 	// from this header, as Glance sends it.
-	c.w.Header().Set("OpenStack-image-import-methods", strings.Join(importMethods, ","))
-	return c.json(http.StatusCreated, imageJSON(im))
+	c.w.Header().Set("OpenStack-image-import-methods", strings.Join(c.s.importMethods(), ","))
+	if c.s.stores.multi {
+		c.w.Header().Set("OpenStack-image-store-ids", strings.Join(c.s.stores.ids(), ","))
+	}
+	return c.json(http.StatusCreated, c.s.view(im))
 }
 
 // enforceVisibility is Glance's _enforce_image_visibility: making an image
@@ -206,7 +209,7 @@ func setBase(im *Image, key string, v any) error {
 	return nil
 }
 
-func showImage(c *call) error { return c.json(http.StatusOK, imageJSON(c.image)) }
+func showImage(c *call) error { return c.json(http.StatusOK, c.s.view(c.image)) }
 
 // Glance's [DEFAULT] limit_param_default and api_limit_max.
 const (
@@ -506,7 +509,7 @@ func listImages(c *call) error {
 	out := make([]any, 0, len(ims))
 	for _, im := range ims {
 		if c.s.policy.Enforce("get_image", c.creds(), policyTarget(im, c.project())) {
-			out = append(out, imageJSON(im))
+			out = append(out, c.s.view(im))
 		}
 	}
 	params := c.r.URL.Query()
@@ -535,10 +538,9 @@ func deleteImage(c *call) error {
 		}
 		return err
 	}
-	for _, path := range []string{c.s.dataPath(c.image.ID), c.s.stagingPath(c.image.ID)} {
-		if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
-			c.s.log.Warn("image: removing data of deleted image", "image", c.image.ID, "path", path, "err", err)
-		}
+	c.s.removeData(c.image.ID)
+	if err := os.Remove(c.s.stagingPath(c.image.ID)); err != nil && !os.IsNotExist(err) {
+		c.s.log.Warn("image: removing staged data of deleted image", "image", c.image.ID, "err", err)
 	}
 	return c.noContent()
 }

@@ -16,31 +16,34 @@ import (
 	"kumo/internal/platform/httpapi"
 )
 
-// Interoperable image import, as Glance Zed with one store (no
-// enabled_backends) and enabled_import_methods = [glance-direct]:
+// Interoperable image import, as Glance Zed with enabled_import_methods
+// = [glance-direct, copy-image] (copy-image only with stores configured):
 //
 //   - PUT /v2/images/{id}/stage streams the data to DataDir/staging/<id>
 //     (a temporary file, fsynced, renamed); the image goes queued →
 //     uploading and its size is the staged size.
 //   - POST /v2/images/{id}/import {"method": {"name": "glance-direct"}}
-//     creates a task (api_image_import), takes the import lock (the
-//     os_glance_import_task property), sets the image importing and
-//     answers 202; a goroutine owned by the Service then does what an
-//     upload does (hashes, inspection, fsync, rename into
-//     DataDir/images) from the staged file, and the image becomes active.
-//     On failure the image goes back to queued, nothing is kept (the
-//     staged data is removed too) and the task says why.
-//   - copy-image needs several stores (Glance refuses it without
-//     enabled_backends) and web-download is not enabled: neither is
-//     advertised, and asking for one is 400 "Unknown import method name".
-//   - An import cut by a shutdown or a crash is resumed at start-up from
-//     the staged data (or failed, when that is gone).
+//     (import_request.go) creates a task (api_image_import), takes the
+//     import lock (the os_glance_import_task property), lists the target
+//     stores (stores, all_stores, X-Image-Meta-Store, else the default)
+//     in os_glance_importing_to_stores, sets the image importing and
+//     answers 202; a goroutine owned by the Service (import_run.go) then
+//     does what an upload does (hashes, inspection, fsync, rename) from
+//     the staged file into each store, and the image becomes active. A
+//     store that fails goes to os_glance_failed_import; when all stores
+//     must succeed (all_stores_must_succeed, default true) the image goes
+//     back to queued, nothing is kept (the staged data is removed too)
+//     and the task says why.
+//   - copy-image (copy_image, admin by default) copies an active image's
+//     data into more stores the same way; the image stays active, and a
+//     failure that must not happen undoes the copies of the task.
+//   - web-download is not enabled: not advertised, and asking for it is
+//     400 "Unknown import method name".
+//   - An import cut by a shutdown or a crash is resumed at start-up for
+//     the stores still listed (or failed, when its data is gone).
 var importRoutes = []route{
 	{pattern: "GET /v2/info/import", handle: importInfo},
 	{pattern: "GET /v2/info/usage", handle: getUsage}, // quota.go
-	{pattern: "GET /v2/info/stores", handle: func(c *call) error {
-		return httpapi.NotFound("Multi backend is not supported at this site.")
-	}},
 	{pattern: "PUT /v2/images/{image_id}/stage", parse: parseUpload, target: loadImage, handle: stageImage},
 	// Glance validates the import body before looking the image up.
 	{pattern: "POST /v2/images/{image_id}/import", parse: parseImport, target: loadImage, handle: importImage},
@@ -52,8 +55,16 @@ var importRoutes = []route{
 }
 
 // importMethods are the enabled import methods, in the order
-// /v2/info/import lists them.
-var importMethods = []string{"glance-direct"}
+// /v2/info/import lists them: copy-image only with multiple stores
+// (Glance refuses it without enabled_backends).
+func (s *Service) importMethods() []string {
+	if s.stores.multi {
+		return []string{"glance-direct", "copy-image"}
+	}
+	return []string{"glance-direct"}
+}
+
+const methodCopyImage = "copy-image"
 
 const (
 	taskTypeImport = "api_image_import"
@@ -66,7 +77,7 @@ const (
 // importInfo is GET /v2/info/import.
 func importInfo(c *call) error {
 	return c.json(http.StatusOK, map[string]any{"import-methods": map[string]any{
-		"description": "Import methods available.", "type": "array", "value": importMethods}})
+		"description": "Import methods available.", "type": "array", "value": c.s.importMethods()}})
 }
 
 // importRequest is a validated import body.
@@ -92,7 +103,7 @@ func parseImport(c *call) error {
 	}
 	s, _ := name.(string)
 	known := false
-	for _, im := range importMethods {
+	for _, im := range c.s.importMethods() {
 		known = known || im == s
 	}
 	if !known {
@@ -202,83 +213,6 @@ func (c *call) checkStagingQuota() error {
 	return nil
 }
 
-// importImage is POST /v2/images/{id}/import (Glance's
-// ImagesController.import_image and the start of its api_image_import
-// flow).
-func importImage(c *call) error {
-	req := c.input.(importRequest)
-	im := c.image
-	project := c.project()
-	// enforce_image_size_total first (delta 0), as Glance.
-	if lim, ok, err := c.s.limit(c.ctx, project, quotaImageSizeTotal); err != nil {
-		return err
-	} else if ok {
-		if err := (&sizeQuota{s: c.s, project: project, limit: lim}).check(c.ctx, 0); err != nil {
-			return err
-		}
-	}
-	switch {
-	case im.Status == statusActive:
-		return httpapi.Conflict("Image with status active cannot be target for import")
-	case im.Status != statusUploading:
-		return httpapi.Conflict("Image needs to be staged before 'glance-direct' method can be used")
-	case im.ContainerFormat == nil || *im.ContainerFormat == "":
-		return httpapi.Conflict("'container_format' needs to be set before import")
-	case im.DiskFormat == nil || *im.DiskFormat == "":
-		return httpapi.Conflict("'disk_format' needs to be set before import")
-	}
-	if err := c.enforce("modify_image"); err != nil {
-		return err
-	}
-	if err := c.checkMutable(); err != nil {
-		return err
-	}
-	if _, ok := im.Properties[propImportTask]; ok {
-		return httpapi.Conflict("Image has active task")
-	}
-	if v, ok := req.body["all_stores_must_succeed"].(bool); ok && !v {
-		return httpapi.BadRequest("All_stores_must_succeed can only be set with enabled_backends None")
-	}
-	// Staging still streaming (uploading, but no staged file yet).
-	if _, err := os.Stat(c.s.stagingPath(im.ID)); err != nil {
-		return httpapi.Conflict("Image needs to be staged before 'glance-direct' method can be used")
-	}
-	// The size the import will add, checked now (Glance: assert_quota).
-	if lim, ok, err := c.s.limit(c.ctx, project, quotaImageSizeTotal); err != nil {
-		return err
-	} else if ok && im.Size != nil {
-		if err := (&sizeQuota{s: c.s, project: project, limit: lim}).check(c.ctx, *im.Size); err != nil {
-			return err
-		}
-	}
-	if err := c.enforce("add_task"); err != nil {
-		return err
-	}
-	now := c.s.now()
-	task := &Task{ID: newUUID(), Type: taskTypeImport, Status: "pending", Owner: project, ImageID: im.ID,
-		RequestID: httpapi.RequestID(c.ctx), UserID: c.tok.UserID,
-		Input:     map[string]any{"image_id": im.ID, "import_req": req.body, "backend": []any{nil}},
-		CreatedAt: now, UpdatedAt: now}
-	if err := c.s.store.CreateTask(c.ctx, task); err != nil {
-		return err
-	}
-	// Lock, mark importing, and the store lists (one store: empty).
-	im.Properties[propImportTask] = task.ID
-	im.Properties[propImporting] = ""
-	im.Properties[propFailedImport] = ""
-	im.Status, im.UpdatedAt = statusImporting, now
-	if err := c.s.store.SaveData(c.ctx, im, statusUploading, propImportTask, propImporting, propFailedImport); err != nil {
-		c.s.finishTask(context.WithoutCancel(c.ctx), task, errors.New("image changed before the import started"))
-		if errors.Is(err, errStale) || errors.Is(err, errNotFound) {
-			return httpapi.Conflict("New operation on image '%s' is not permitted as prior operation is still in progress", im.ID)
-		}
-		return err
-	}
-	c.s.imports.start(func(ctx context.Context) { c.s.runImport(ctx, task) })
-	c.w.WriteHeader(http.StatusAccepted)
-	return nil
-}
-
 // importers are the imports running in the background. stop cancels them
 // and waits; after it, start does nothing.
 type importers struct {
@@ -328,102 +262,6 @@ func (r ctxReader) Read(p []byte) (int, error) {
 	return r.r.Read(p)
 }
 
-// runImport is the api_image_import flow for glance-direct: the staged
-// data goes through receive (hashes, fsync, inspection, rename) and the
-// image becomes active; on failure it goes back to queued and the staged
-// data is removed. If ctx ends (shutdown), the image stays importing and
-// the task processing: start-up resumes them.
-func (s *Service) runImport(ctx context.Context, task *Task) {
-	bg := context.WithoutCancel(ctx)
-	if task.Status != "processing" {
-		task.Status, task.UpdatedAt = "processing", s.now()
-		if err := s.store.SaveTask(bg, task); err != nil {
-			s.log.Error("image: import task", "task", task.ID, "err", err)
-			return
-		}
-	}
-	err := s.importStaged(ctx, task)
-	if ctx.Err() != nil && err != nil {
-		return // stopped: resumed at the next start-up
-	}
-	s.finishTask(bg, task, err)
-}
-
-// errImportImageDeleted is Glance's task message when the image goes away
-// during an import; it is shown to users as is.
-//
-//lint:ignore ST1005 Glance's wording, punctuation included
-var errImportImageDeleted = errors.New("Image has been deleted, aborting import.")
-
-func (s *Service) importStaged(ctx context.Context, task *Task) error {
-	bg := context.WithoutCancel(ctx)
-	im, err := s.store.GetImage(bg, task.ImageID)
-	if errors.Is(err, errNotFound) {
-		_ = os.Remove(s.stagingPath(task.ImageID))
-		return errImportImageDeleted
-	}
-	if err != nil {
-		return err
-	}
-	if im.Status != statusImporting || im.Properties[propImportTask] != task.ID {
-		return errors.New("the image is not being imported by this task")
-	}
-	fail := func(err error) error {
-		_ = os.Remove(s.stagingPath(im.ID))
-		s.restoreAfterImport(bg, im.ID, task.ID)
-		return err
-	}
-	if im.ContainerFormat == nil || im.DiskFormat == nil {
-		return fail(errors.New("'container_format' and 'disk_format' need to be set before import"))
-	}
-	f, err := os.Open(s.stagingPath(im.ID))
-	if err != nil {
-		return fail(fmt.Errorf("the staged data is gone: %w", err))
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return fail(err)
-	}
-	info, err := s.receive(ctx, im, ctxReader{ctx, f}, st.Size())
-	f.Close()
-	if err != nil {
-		if ctx.Err() != nil {
-			return err // stopped, not failed
-		}
-		return fail(err)
-	}
-	// Re-read the image: metadata changed during the import is kept.
-	cur, err := s.store.GetImage(bg, im.ID)
-	if err == nil && (cur.Status != statusImporting || cur.Properties[propImportTask] != task.ID) {
-		err = errStale
-	}
-	if err == nil {
-		im = cur
-		im.Size, im.Checksum, im.OSHashValue = &info.size, &info.md5, &info.sha512
-		algo := "sha512"
-		im.OSHashAlgo = &algo
-		im.VirtualSize = nil
-		if info.virtualSize > 0 {
-			im.VirtualSize = &info.virtualSize
-		}
-		delete(im.Properties, propImportTask)
-		im.Properties[propImporting] = ""
-		im.HasData, im.Status, im.UpdatedAt = true, statusActive, s.now()
-		err = s.store.SaveData(bg, im, statusImporting, propImportTask, propImporting)
-	}
-	if err != nil {
-		_ = os.Remove(s.dataPath(im.ID))
-		if errors.Is(err, errNotFound) || errors.Is(err, errStale) {
-			_ = os.Remove(s.stagingPath(im.ID))
-			return errImportImageDeleted
-		}
-		return fail(err)
-	}
-	_ = os.Remove(s.stagingPath(im.ID))
-	return nil
-}
-
 // restoreAfterImport is the revert of Glance's flow: the image goes back to
 // queued (kumo forgets the data as an upload does) and the lock is dropped.
 func (s *Service) restoreAfterImport(ctx context.Context, id, taskID string) {
@@ -438,9 +276,14 @@ func (s *Service) restoreAfterImport(ctx context.Context, id, taskID string) {
 	im.Properties[propImporting] = ""
 	resetData(im)
 	im.Status, im.UpdatedAt = statusQueued, s.now()
-	if err := s.store.SaveData(ctx, im, statusImporting, propImportTask, propImporting); err != nil && !errors.Is(err, errNotFound) && !errors.Is(err, errStale) {
-		s.log.Error("image: cannot restore image after a failed import", "image", id, "err", err)
+	if err := s.store.SaveData(ctx, im, statusImporting, propImportTask, propImporting); err != nil {
+		if !errors.Is(err, errNotFound) && !errors.Is(err, errStale) {
+			s.log.Error("image: cannot restore image after a failed import", "image", id, "err", err)
+		}
+		return
 	}
+	// Queued again: the stores an import had reached lose the data.
+	s.removeData(id)
 }
 
 // finishTask records the end of a task: success with {"image_id"}, or
@@ -509,16 +352,10 @@ func (s *Service) startImports(ctx context.Context) error {
 	for _, t := range tasks {
 		im, err := s.store.GetImage(ctx, t.ImageID)
 		switch {
-		case err == nil && im.Status == statusImporting && im.Properties[propImportTask] == t.ID:
+		case err == nil && im.Properties[propImportTask] == t.ID && (im.Status == statusImporting || im.Status == statusActive):
+			// Resumed where it stopped: the stores still to do.
 			keep[im.ID] = true
 			s.imports.start(func(ctx context.Context) { s.runImport(ctx, t) })
-		case err == nil && im.Status == statusActive && im.Properties[propImportTask] == t.ID:
-			// Crashed between the image and the task writes.
-			delete(im.Properties, propImportTask)
-			if err := s.store.SaveData(ctx, im, statusActive, propImportTask); err != nil && !errors.Is(err, errStale) {
-				return err
-			}
-			s.finishTask(ctx, t, nil)
 		default:
 			s.finishTask(ctx, t, errors.New("the import was interrupted"))
 		}

@@ -228,5 +228,5 @@ func updateImage(c *call) error {
 			return err
 		}
 	}
-	return c.json(http.StatusOK, imageJSON(im))
+	return c.json(http.StatusOK, c.s.view(im))
 }

@@ -108,7 +108,7 @@ func TestUploadSizeCap(t *testing.T) {
 
 func assertNoTempFiles(t *testing.T, tc *testCloud) {
 	t.Helper()
-	m, _ := filepath.Glob(filepath.Join(tc.svc.dataDir, "*.tmp"))
+	m, _ := filepath.Glob(filepath.Join(tc.svc.stores.def().Dir, "*.tmp"))
 	if len(m) != 0 {
 		t.Fatalf("temporary files left: %v", m)
 	}

@@ -223,6 +223,16 @@ func imageJSON(im *Image) map[string]any {
 	return out
 }
 
+// view is the image view of this service: imageJSON, with "stores" (the
+// stores holding the data) when several stores are enabled, as Glance.
+func (s *Service) view(im *Image) map[string]any {
+	out := imageJSON(im)
+	if s.stores.multi && len(im.Stores) > 0 {
+		out["stores"] = storesProp(im.Stores)
+	}
+	return out
+}
+
 func memberJSON(m *Member) map[string]any {
 	return map[string]any{"member_id": m.MemberID, "image_id": m.ImageID, "status": m.Status,
 		"created_at": isotime(m.CreatedAt), "updated_at": isotime(m.UpdatedAt), "schema": "/v2/schemas/member"}

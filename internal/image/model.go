@@ -26,6 +26,7 @@ type Image struct {
 	UpdatedAt       time.Time
 	Properties      map[string]string // custom properties
 	Tags            []string
+	Stores          []string // the stores holding the data (image_locations)
 }
 
 // clone copies im deeply enough for a later diff: its properties and tags.
@@ -36,6 +37,7 @@ func (im *Image) clone() *Image {
 		c.Properties[k] = v
 	}
 	c.Tags = append([]string(nil), im.Tags...)
+	c.Stores = append([]string(nil), im.Stores...)
 	return &c
 }
 

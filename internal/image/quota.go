@@ -22,7 +22,8 @@ import (
 //   - image_count_uploading: the project's images being uploaded (saving);
 //     checked once the image is saving (usage > limit is 413, the image
 //     goes back to queued).
-//   - image_size_total (MiB): the data of the project's images; checked
+//   - image_size_total (MiB): the data of the project's images, each
+//     store's copy counted (as Glance counts each location); checked
 //     before an upload with the announced Content-Length, and, unlike
 //     Glance, also while the data streams in, so a chunked upload or a
 //     lying Content-Length cannot go past the limit either.
@@ -275,7 +276,10 @@ func quotaUsage(ctx context.Context, db queryRower, owner, resource string) (int
 	case quotaImageCountUploading:
 		q = `SELECT COUNT(*) FROM images WHERE owner = ? AND deleted = 0 AND status IN ('` + statusSaving + `', 'uploading', 'importing')`
 	case quotaImageSizeTotal:
-		q = `SELECT COALESCE(SUM(size), 0) FROM images WHERE owner = ? AND deleted = 0 AND has_data = 1 AND size > 0 AND status NOT IN (` + gone + `)`
+		// Each store's copy counts, as Glance's user_get_storage_usage
+		// counts the size once per location.
+		q = `SELECT COALESCE(SUM(size * (SELECT COUNT(*) FROM image_locations l WHERE l.image_id = images.id)), 0) FROM images
+			WHERE owner = ? AND deleted = 0 AND has_data = 1 AND size > 0 AND status NOT IN (` + gone + `)`
 	case quotaImageStageTotal:
 		q = `SELECT COALESCE(SUM(size), 0) FROM images WHERE owner = ? AND deleted = 0 AND size > 0 AND status IN ('uploading', 'importing')`
 	default:

@@ -36,6 +36,10 @@ type Config struct {
 	// LimitRegion is the region whose limits apply (region-less limits
 	// apply too).
 	LimitRegion string
+	// Stores are the filesystem stores (stores.go), as Glance's
+	// enabled_backends. None: one store "local" at DataDir/images and
+	// the multi-store API off.
+	Stores []StoreConfig
 }
 
 func (c *Config) setDefaults() {
@@ -51,7 +55,7 @@ type Service struct {
 	policy    *policy.Enforcer
 	validator authn.Validator
 	log       *slog.Logger
-	dataDir   string // DataDir/images
+	stores    *stores
 	now       func() time.Time
 	uploads   inflight  // upload bytes in flight per project (quota.go)
 	imports   importers // imports running in the background (api_import.go)
@@ -87,10 +91,22 @@ func New(ctx context.Context, cfg Config, d *db.DB, v authn.Validator, log *slog
 	if err != nil {
 		return nil, fmt.Errorf("image: policy: %w", err)
 	}
+	ss, err := newStores(cfg.DataDir, cfg.Stores)
+	if err != nil {
+		return nil, err
+	}
 	s := &Service{cfg: cfg, store: &Store{db: d}, policy: enf, validator: v, log: log,
-		dataDir: filepath.Join(cfg.DataDir, "images"), now: func() time.Time { return time.Now().UTC() }}
-	if err := os.MkdirAll(s.dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("image: data dir: %w", err)
+		stores: ss, now: func() time.Time { return time.Now().UTC() }}
+	// Data in a store no longer configured could not be served: refuse
+	// to start rather than lose track of it.
+	used, err := s.store.storesInUse(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range used {
+		if ss.get(id) == nil {
+			return nil, fmt.Errorf("image: images are stored in store %q, which is not configured", id)
+		}
 	}
 	if err := s.recover(ctx); err != nil {
 		return nil, err
@@ -121,15 +137,17 @@ func (s *Service) recover(ctx context.Context) error {
 		}
 		// A crash between the rename and the database write leaves the
 		// data in place; the image is queued again, so it goes.
-		_ = os.Remove(s.dataPath(id))
+		s.removeData(id)
 	}
-	entries, err := os.ReadDir(s.dataDir)
-	if err != nil {
-		return fmt.Errorf("image: data dir: %w", err)
-	}
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".tmp") {
-			_ = os.Remove(filepath.Join(s.dataDir, e.Name()))
+	for _, st := range s.stores.list {
+		entries, err := os.ReadDir(st.Dir)
+		if err != nil {
+			return fmt.Errorf("image: store %s: %w", st.ID, err)
+		}
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), ".tmp") {
+				_ = os.Remove(filepath.Join(st.Dir, e.Name()))
+			}
 		}
 	}
 	return nil
@@ -142,8 +160,8 @@ func (s *Service) Close() { s.imports.stop() }
 // Store returns the service's store (for tests).
 func (s *Service) Store() *Store { return s.store }
 
-// dataPath is where an active image's data lives.
-func (s *Service) dataPath(id string) string { return filepath.Join(s.dataDir, id) }
+// dataPath is where an image's data lives in the default store.
+func (s *Service) dataPath(id string) string { return s.stores.def().path(id) }
 
 // resetData forgets everything known about an image's data, as Glance does
 // when an image goes back to queued.

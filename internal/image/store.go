@@ -186,7 +186,10 @@ func (s *Store) loadChildren(ctx context.Context, ims []*Image) error {
 		}
 		byID[id].Tags = append(byID[id].Tags, t)
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return s.loadLocations(ctx, byID, in, ids)
 }
 
 // SaveData is the write of the upload and import state machines: the
@@ -197,6 +200,13 @@ func (s *Store) loadChildren(ctx context.Context, ims []*Image) error {
 // metadata alone, so a PATCH or a tag made while the image was saving
 // survives the upload's last write.
 func (s *Store) SaveData(ctx context.Context, im *Image, from string, props ...string) error {
+	return s.SaveDataIn(ctx, im, from, locChange{}, props...)
+}
+
+// SaveDataIn is SaveData that also records a store gaining (add) or
+// losing (drop) the image's data, in the same transaction. An image
+// without data (HasData false) is in no store.
+func (s *Store) SaveDataIn(ctx context.Context, im *Image, from string, lc locChange, props ...string) error {
 	return wrap("save image data", s.db.Tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE images SET status = ?, size = ?, virtual_size = ?, checksum = ?,
 			os_hash_algo = ?, os_hash_value = ?, has_data = ?, updated_at = ? WHERE id = ? AND deleted = 0 AND status = ?`,
@@ -214,7 +224,7 @@ func (s *Store) SaveData(ctx context.Context, im *Image, from string, props ...s
 				return err
 			}
 		}
-		return nil
+		return applyLocations(ctx, tx, im, lc)
 	}))
 }
 
@@ -356,7 +366,7 @@ func (s *Store) DeleteImage(ctx context.Context, id string, at time.Time) error 
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errNotFound
 		}
-		for _, t := range []string{"image_properties", "image_tags", "image_members"} {
+		for _, t := range []string{"image_properties", "image_tags", "image_members", "image_locations"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE image_id = ?`, id); err != nil {
 				return err
 			}

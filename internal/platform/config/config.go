@@ -53,6 +53,23 @@ type Compute struct {
 // Image holds the image service's options.
 type Image struct {
 	PolicyFile string `yaml:"policy_file"`
+	// EnabledBackends are the image stores, as Glance's enabled_backends
+	// (filesystem stores only). Empty: one store, "local", at
+	// DATA/images, with the multi-store API off (as Glance without
+	// enabled_backends).
+	EnabledBackends []ImageStore `yaml:"enabled_backends"`
+}
+
+// ImageStore is one filesystem image store, named as Glance's
+// [<store id>] section options.
+type ImageStore struct {
+	ID string `yaml:"id"`
+	// Path is filesystem_store_datadir; "" means DATA/images for the
+	// store "local" and DATA/images-<id> for the others.
+	Path        string `yaml:"filesystem_store_datadir"`
+	Description string `yaml:"store_description"`
+	// Default marks [glance_store] default_backend (else the first).
+	Default bool `yaml:"default"`
 }
 
 // Identity holds the identity service's options, named as Keystone's.
