@@ -1,0 +1,200 @@
+// Package node starts one Swift storage node: the object, container and
+// account servers over the device directories under one root, each on its
+// own listener (Swift's 6200/6201/6202), plus the background passes that
+// keep listings current (container updater, object updater, expirer) and,
+// given the rings, the object, container and account replicators. The
+// listeners should be on the addresses the rings name, which is how a node
+// recognizes its own devices.
+//
+// Tests start several nodes in one process; `kumo serve --roles storage`
+// starts one per host. Either way the proxy reaches them only over HTTP.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"kumo/internal/objectstore/containerserver"
+	"kumo/internal/objectstore/objserver"
+	"kumo/internal/objectstore/ring"
+)
+
+// Config describes one storage node.
+type Config struct {
+	// Root holds one directory per device (Swift's /srv/node).
+	Root string
+	// Devices are created under Root when missing.
+	Devices  []string
+	HashPath ring.HashPath
+	// The three servers' listeners; a nil listener leaves that server off.
+	Object, Container, Account net.Listener
+	// AccountRing lets the container updater find account replicas; nil
+	// means the X-Account-* hosts the proxy sent with the container PUT.
+	AccountRing *ring.Ring
+	// ContainerRing and ObjectRing, with AccountRing, turn on the
+	// replicators (each pass every Interval); without them the node only
+	// serves.
+	ContainerRing, ObjectRing *ring.Ring
+	// Interval is how often the updaters and the expirer sweep. Default 30s.
+	Interval time.Duration
+	// UpdateTimeout bounds the object server's wait for container updates.
+	UpdateTimeout time.Duration
+	Log           *slog.Logger
+}
+
+// Node is a running storage node.
+type Node struct {
+	Objects    *objserver.Store
+	Containers *containerserver.Store
+
+	servers []*http.Server
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// Start creates the devices, opens the stores and serves them.
+func Start(cfg Config) (*Node, error) {
+	if cfg.Root == "" {
+		return nil, errors.New("node: no root directory")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = 30 * time.Second
+	}
+	for _, d := range cfg.Devices {
+		if err := os.MkdirAll(filepath.Join(cfg.Root, d), 0o755); err != nil {
+			return nil, fmt.Errorf("node: create device %s: %w", d, err)
+		}
+	}
+	obj, err := objserver.NewStore(objserver.Config{Root: cfg.Root, HashPath: objserver.HashPath(cfg.HashPath),
+		UpdateTimeout: cfg.UpdateTimeout, Log: cfg.Log})
+	if err != nil {
+		return nil, fmt.Errorf("node: object store: %w", err)
+	}
+	cs := containerserver.NewStore(cfg.Root, containerserver.HashPath(cfg.HashPath), 0)
+	var loc containerserver.AccountLocator
+	if cfg.AccountRing != nil {
+		loc = containerserver.RingAccounts{Ring: cfg.AccountRing}
+	}
+	updater := containerserver.NewUpdater(cs, loc, nil, cfg.Log)
+	ctx, cancel := context.WithCancel(context.Background())
+	n := &Node{Objects: obj, Containers: cs, cancel: cancel}
+	n.serve(cfg.Object, objserver.NewServer(obj), cfg.Log)
+	n.serve(cfg.Container, containerserver.NewContainerServer(cs, updater, cfg.Log), cfg.Log)
+	n.serve(cfg.Account, containerserver.NewAccountServer(cs, cfg.Log), cfg.Log)
+	n.wg.Add(2)
+	go func() {
+		defer n.wg.Done()
+		updater.Run(ctx, cfg.Interval)
+	}()
+	go func() {
+		defer n.wg.Done()
+		n.sweepObjects(ctx, cfg.Interval, cfg.Log)
+	}()
+	if cfg.AccountRing != nil && cfg.ContainerRing != nil && cfg.ObjectRing != nil {
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.replicate(ctx, cfg)
+		}()
+	}
+	return n, nil
+}
+
+// replicate runs the object, container and account replicators, as
+// Swift's *-replicator daemons, so handoffs go home and replicas converge.
+func (n *Node) replicate(ctx context.Context, cfg Config) {
+	local := localAddrs(cfg.Object, cfg.Container, cfg.Account)
+	isLocal := func(ip string, port int) bool { return local[net.JoinHostPort(ip, strconv.Itoa(port))] }
+	objs := objserver.NewReplicator(n.Objects, objserver.RingPeers{Ring: cfg.ObjectRing, IsLocal: isLocal})
+	peers := containerserver.RingPeers{Accounts: cfg.AccountRing, Containers: cfg.ContainerRing, IsLocal: isLocal}
+	conts := containerserver.NewReplicator(n.Containers, containerserver.KindContainer, peers, nil, cfg.Log)
+	accts := containerserver.NewReplicator(n.Containers, containerserver.KindAccount, peers, nil, cfg.Log)
+	t := time.NewTicker(cfg.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := objs.RunOnce(ctx); err != nil && ctx.Err() == nil {
+			cfg.Log.Warn("object replicator pass", "err", err)
+		}
+		for _, r := range []*containerserver.Replicator{conts, accts} {
+			if _, err := r.RunOnce(ctx); err != nil && ctx.Err() == nil {
+				cfg.Log.Warn("database replicator pass", "err", err)
+			}
+		}
+	}
+}
+
+func localAddrs(ls ...net.Listener) map[string]bool {
+	m := map[string]bool{}
+	for _, l := range ls {
+		if l != nil {
+			m[l.Addr().String()] = true
+		}
+	}
+	return m
+}
+
+func (n *Node) serve(l net.Listener, h http.Handler, log *slog.Logger) {
+	if l == nil {
+		return
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
+	n.servers = append(n.servers, srv)
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("storage server stopped", "addr", l.Addr().String(), "err", err)
+		}
+	}()
+}
+
+// sweepObjects retries async pending container updates and expires objects,
+// as Swift's object-updater and object-expirer daemons.
+func (n *Node) sweepObjects(ctx context.Context, every time.Duration, log *slog.Logger) {
+	up, exp := objserver.NewUpdater(n.Objects), objserver.NewExpirer(n.Objects)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := up.RunOnce(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("object updater pass", "err", err)
+		}
+		if _, err := exp.RunOnce(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("object expirer pass", "err", err)
+		}
+	}
+}
+
+// Close stops the servers and the background passes and waits for them.
+func (n *Node) Close() error {
+	var errs []error
+	for _, s := range n.servers {
+		errs = append(errs, s.Close())
+	}
+	n.cancel()
+	n.wg.Wait()
+	n.Objects.WaitUpdates()
+	n.Containers.Close()
+	return errors.Join(errs...)
+}

@@ -1,0 +1,15 @@
+// Package proxy is kumo's Swift proxy server: the object store's public API
+// (/v1/AUTH_<project>/<container>/<object> on port 8080). As Swift's
+// proxy-server it keeps no data itself: it authorizes the request (Keystone
+// tokens, container ACLs, account ACLs, temp URLs), finds the replicas
+// through the account, container and object rings, and talks Swift's
+// backend API to the storage nodes (see package node). Writes go to every
+// primary, with handoffs standing in for failed or full ones, and succeed
+// on a quorum; reads take the first good replica.
+//
+// Besides the core API it does what these Swift middlewares do, and /info
+// lists exactly them: crossdomain, dlo, slo, tempurl, bulk_delete,
+// bulk_upload, account_quotas, container_quotas (healthcheck too, which
+// Swift does not list). Not built yet: FormPost, versioned writes,
+// staticweb, container sync, CORS, X-Newest, ranges over large objects.
+package proxy

@@ -1,0 +1,281 @@
+package proxy
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptrace"
+	"sync"
+	"time"
+
+	"kumo/internal/objectstore/ring"
+)
+
+// putSource is the body of an object PUT: the client's, or a copy source.
+type putSource struct {
+	body         io.Reader
+	size         int64 // -1: chunked
+	lastModified string
+	closer       func() error
+}
+
+func (p putSource) close() {
+	if p.closer != nil {
+		_ = p.closer()
+	}
+}
+
+// putConn is one storage node taking an object upload.
+type putConn struct {
+	dev ring.Device
+	// cancel ends the request: closing the pipe alone cannot unblock a
+	// socket write to a node that stopped reading.
+	cancel context.CancelFunc
+	pr     *io.PipeReader
+	pw     *io.PipeWriter
+	ready  chan struct{} // closed when the node answered 100 Continue
+	done   chan struct{} // closed when its final response is in resp
+	resp   backendResp
+	once   sync.Once
+	alive  bool
+}
+
+var errAbort = errors.New("upload aborted")
+
+// stop abandons the upload to this node.
+func (pc *putConn) stop(err error) {
+	pc.pr.CloseWithError(err)
+	pc.cancel()
+}
+
+// connect starts a PUT with Expect: 100-continue; the body follows through
+// a pipe once the node has agreed to take it.
+func (s *Server) connect(ctx context.Context, d ring.Device, pl placement, hdr http.Header, size int64) *putConn {
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(ctx)
+	pc := &putConn{dev: d, cancel: cancel, pr: pr, pw: pw, ready: make(chan struct{}), done: make(chan struct{})}
+	trace := &httptrace.ClientTrace{Got100Continue: func() { pc.once.Do(func() { close(pc.ready) }) }}
+	var body io.Reader = pr
+	if size == 0 {
+		body = http.NoBody
+	}
+	r, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPut, nodeURL(d, pl.path, ""), body)
+	if err != nil {
+		pc.resp = backendResp{err: err, dev: d}
+		close(pc.done)
+		return pc
+	}
+	for k, v := range hdr {
+		r.Header[k] = v
+	}
+	r.ContentLength = size
+	if size != 0 {
+		r.Header.Set("Expect", "100-continue")
+	} else {
+		// Nothing to send: the node's answer is the whole exchange.
+		pc.once.Do(func() { close(pc.ready) })
+	}
+	go func() {
+		defer close(pc.done)
+		defer cancel()
+		resp, err := s.client.Do(r)
+		if err != nil {
+			pc.resp = backendResp{err: err, dev: d}
+			pr.CloseWithError(err)
+			return
+		}
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+		resp.Body.Close()
+		pc.resp = backendResp{status: resp.StatusCode, header: resp.Header, body: b, dev: d}
+		pr.CloseWithError(errAbort)
+	}()
+	return pc
+}
+
+// await waits for the node's go-ahead; false means it answered (or failed)
+// instead.
+func (s *Server) await(pc *putConn) bool {
+	t := time.NewTimer(s.cfg.NodeTimeout)
+	defer t.Stop()
+	select {
+	case <-pc.ready:
+		return true
+	case <-pc.done:
+		return false
+	case <-t.C:
+		pc.stop(errAbort)
+		<-pc.done
+		if pc.resp.err == nil && pc.resp.status == 0 {
+			pc.resp.err = errAbort
+		}
+		return false
+	}
+}
+
+type putResult struct {
+	status int
+	msg    string
+	etag   string
+}
+
+// streamPut uploads to every primary (a handoff for each that refuses with
+// 507 or cannot be reached), streams the body to all at once while hashing
+// it, and decides by quorum.
+func (s *Server) streamPut(rq *req, pl placement, hdr http.Header, targets func(int, http.Header), p putSource) putResult {
+	ctx, cancel := context.WithCancel(rq.r.Context())
+	defer cancel()
+	ho := newHandoffs(pl)
+	defer ho.close()
+	conns := make([]*putConn, len(pl.primaries))
+	var wg sync.WaitGroup
+	for i, d := range pl.primaries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := hdr.Clone()
+			targets(i, h)
+			pc := s.connect(ctx, d, pl, h, p.size)
+			for tries := 0; ; tries++ {
+				if s.await(pc) {
+					pc.alive = true
+					break
+				}
+				if !pc.resp.retryable() || tries >= len(pl.primaries) {
+					break
+				}
+				hd, ok := ho.take()
+				if !ok {
+					break
+				}
+				pc = s.connect(ctx, hd, pl, h, p.size)
+			}
+			conns[i] = pc
+		}()
+	}
+	wg.Wait()
+	quorum := pl.quorum()
+	live := 0
+	for _, c := range conns {
+		if c.alive {
+			live++
+		}
+	}
+	if live < quorum {
+		return s.finishPut(conns, quorum, true, "")
+	}
+	sum := md5.New()
+	n, err := s.pump(conns, p, sum, quorum)
+	if err != nil {
+		st := putResult{status: 499}
+		switch {
+		case errors.Is(err, errTooLarge):
+			st.status = http.StatusRequestEntityTooLarge
+		case errors.Is(err, errNoQuorum):
+			st.status = http.StatusServiceUnavailable
+		}
+		s.finishPut(conns, quorum, true, "")
+		return st
+	}
+	if p.size >= 0 && n != p.size {
+		s.finishPut(conns, quorum, true, "")
+		return putResult{status: 499}
+	}
+	return s.finishPut(conns, quorum, false, hex.EncodeToString(sum.Sum(nil)))
+}
+
+var (
+	errTooLarge = errors.New("object too large")
+	errNoQuorum = errors.New("too few nodes left")
+)
+
+// pump copies the body to every live node. A node that fails is dropped;
+// fewer than quorum left ends the upload.
+func (s *Server) pump(conns []*putConn, p putSource, sum io.Writer, quorum int) (int64, error) {
+	buf := make([]byte, 64<<10)
+	var total int64
+	for {
+		n, rerr := p.body.Read(buf)
+		if n > 0 {
+			total += int64(n)
+			if total > s.cfg.MaxFileSize {
+				return total, errTooLarge
+			}
+			sum.Write(buf[:n])
+			live := 0
+			for _, c := range conns {
+				if !c.alive {
+					continue
+				}
+				if err := s.writeChunk(c, buf[:n]); err != nil {
+					c.alive = false
+					continue
+				}
+				live++
+			}
+			if live < quorum {
+				return total, errNoQuorum
+			}
+		}
+		if rerr == io.EOF {
+			return total, nil
+		}
+		if rerr != nil {
+			return total, rerr
+		}
+	}
+}
+
+var errNodeTimeout = errors.New("storage node stopped reading")
+
+// writeChunk hands one chunk to a node, giving up after NodeTimeout: a node
+// that stops reading must not hang the upload (Swift's node_timeout).
+func (s *Server) writeChunk(c *putConn, b []byte) error {
+	t := time.AfterFunc(s.cfg.NodeTimeout, func() { c.stop(errNodeTimeout) })
+	_, err := c.pw.Write(b)
+	t.Stop()
+	return err
+}
+
+// finishPut ends every upload (abort: make the nodes discard it) and
+// collects the answers.
+func (s *Server) finishPut(conns []*putConn, quorum int, abort bool, etag string) putResult {
+	resps := make([]backendResp, 0, len(conns))
+	for _, c := range conns {
+		if abort || !c.alive {
+			c.stop(errAbort)
+		} else {
+			c.pw.Close()
+		}
+	}
+	for _, c := range conns {
+		t := time.AfterFunc(s.cfg.NodeTimeout, func() { c.stop(errNodeTimeout) })
+		<-c.done
+		t.Stop()
+		if c.resp.err == nil && c.resp.status == 0 {
+			c.resp.err = errNodeTimeout
+		}
+		resps = append(resps, c.resp)
+	}
+	st, best := bestStatus(resps, quorum)
+	res := putResult{status: st, etag: etag}
+	if st/100 == 2 && best != nil {
+		if e := best.header.Get("Etag"); e != "" {
+			res.etag = trimQuotes(e)
+		}
+	}
+	if st == http.StatusCreated && etag != "" && res.etag != etag {
+		s.log.Error("object nodes stored another ETag than the proxy hashed", "proxy", etag, "node", res.etag)
+		res.status = http.StatusServiceUnavailable
+	}
+	return res
+}
+
+func trimQuotes(s string) string {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		return s[1 : len(s)-1]
+	}
+	return s
+}
