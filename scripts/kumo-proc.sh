@@ -11,7 +11,7 @@ pick_offset() {
 	for _ in $(seq 1 100); do
 		off=$((11000 + RANDOM % 11000))
 		busy=0
-		for p in 5000 8004 8080 8774 8776 8778 9292 9696; do
+		for p in 5000 6200 6201 6202 8004 8080 8774 8776 8778 9292 9696; do
 			if port_in_use $((p + off)); then busy=1; break; fi
 		done
 		[ $busy = 0 ] && { echo "$off"; return 0; }

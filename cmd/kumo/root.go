@@ -73,7 +73,8 @@ func upCmd() *cobra.Command {
 		Use:   "up",
 		Short: "Start an all-in-one cloud in the foreground",
 		Long: `Start every kumo service in this process on the standard OpenStack ports
-(identity 5000, image 9292, compute 8774), plus --port-offset. The first start creates the data
+(identity 5000, image 9292, compute 8774, object-store 8080; the object store's
+storage node on 6200-6202), plus --port-offset. The first start creates the data
 directory, the admin user, the admin and service projects, the roles
 admin > member > reader, the region RegionOne and the service catalog, and
 writes DIR/openrc and DIR/clouds.yaml (cloud "kumo"). Later starts keep all
@@ -117,7 +118,7 @@ stops; the next start re-attaches to them.`,
 				return err
 			}
 			return c.Serve(ctx, func() {
-				fmt.Printf("kumo ready: identity %s, image %s, compute %s\n", c.IdentityURL, c.ImageURL, c.ComputeURL)
+				fmt.Printf("kumo ready: identity %s, image %s, compute %s, object-store %s\n", c.IdentityURL, c.ImageURL, c.ComputeURL, c.ObjectStoreURL)
 				fmt.Printf("  admin credentials: user admin, project admin, domain Default, password %s\n", c.AdminPassword)
 				fmt.Printf("  use them with:     source %s/openrc   (or OS_CLOUD=kumo OS_CLIENT_CONFIG_FILE=%s/clouds.yaml)\n",
 					cfg.DataDir, cfg.DataDir)

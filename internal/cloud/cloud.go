@@ -21,6 +21,8 @@ import (
 	"kumo/internal/compute"
 	"kumo/internal/identity"
 	"kumo/internal/image"
+	"kumo/internal/objectstore/node"
+	"kumo/internal/objectstore/proxy"
 	"kumo/internal/placement"
 	"kumo/internal/platform/config"
 	"kumo/internal/platform/db"
@@ -29,19 +31,22 @@ import (
 
 // Cloud is a running all-in-one kumo.
 type Cloud struct {
-	cfg           config.Config
-	db            *db.DB
-	Identity      *identity.Service
-	Image         *image.Service
-	Compute       *compute.Service
-	IdentityURL   string // e.g. http://127.0.0.1:5000/v3
-	ImageURL      string // e.g. http://127.0.0.1:9292
-	ComputeURL    string // e.g. http://127.0.0.1:8774/v2.1
-	computeRoot   string // ComputeURL without /v2.1
-	compute       *computeParts
-	AdminPassword string
-	listeners     []namedListener
-	log           *slog.Logger
+	cfg            config.Config
+	db             *db.DB
+	Identity       *identity.Service
+	Image          *image.Service
+	Compute        *compute.Service
+	IdentityURL    string // e.g. http://127.0.0.1:5000/v3
+	ImageURL       string // e.g. http://127.0.0.1:9292
+	ComputeURL     string // e.g. http://127.0.0.1:8774/v2.1
+	computeRoot    string // ComputeURL without /v2.1
+	compute        *computeParts
+	ObjectStoreURL string // e.g. http://127.0.0.1:8080 (accounts under /v1/AUTH_<project>)
+	storage        *node.Node
+	swift          *proxy.Server
+	AdminPassword  string
+	listeners      []namedListener
+	log            *slog.Logger
 }
 
 type namedListener struct {
@@ -133,6 +138,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Cloud, er
 	c.ImageURL = url(config.ImagePort)
 	c.computeRoot = url(config.ComputePort)
 	c.ComputeURL = c.computeRoot + "/v2.1"
+	c.ObjectStoreURL = url(config.ObjectStorePort)
 	// The image service also accepts the service tokens compute acts with
 	// for a project (servicetokens.go).
 	tokens := newServiceTokens(c.Identity)
@@ -153,6 +159,10 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Cloud, er
 		c.Close()
 		return nil, err
 	}
+	if err := c.startObjectStore(); err != nil {
+		c.Close()
+		return nil, err
+	}
 	err = c.Identity.Bootstrap(ctx, identity.BootstrapOptions{
 		AdminPassword: c.AdminPassword,
 		Endpoints: []identity.CatalogEntry{
@@ -163,6 +173,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Cloud, er
 			{Type: "compute", Name: "nova", Description: "kumo compute (Nova v2.1)",
 				PublicURL: c.ComputeURL, InternalURL: c.ComputeURL, AdminURL: c.ComputeURL,
 				DefaultLimits: compute.DefaultLimits},
+			{Type: "object-store", Name: "swift", Description: "kumo object storage (Swift v1)",
+				PublicURL: c.ObjectStoreURL + "/v1/AUTH_$(project_id)s", InternalURL: c.ObjectStoreURL + "/v1/AUTH_$(project_id)s",
+				AdminURL: c.ObjectStoreURL},
 		},
 	})
 	if err != nil {
@@ -177,6 +190,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Cloud, er
 		{"identity", config.IdentityPort, c.Identity.Handler()},
 		{"image", config.ImagePort, c.Image.Handler()},
 		{"compute", config.ComputePort, c.Compute.Handler()},
+		{"object-store", config.ObjectStorePort, c.swift},
 	} {
 		l, err := httpapi.Listen(svc.name, addr(svc.port))
 		if err != nil {
@@ -226,13 +240,14 @@ func (c *Cloud) Serve(ctx context.Context, ready func()) error {
 	// closes.
 	c.Image.Close()
 	c.closeCompute()
+	c.closeObjectStore()
 	return errors.Join(first, c.db.Close())
 }
 
 // waitReady polls every service's version document until it answers.
 func (c *Cloud) waitReady(ctx context.Context) error {
 	client := &http.Client{Timeout: 2 * time.Second}
-	for _, url := range []string{c.IdentityURL, c.ImageURL, computeReady(c.computeRoot)} {
+	for _, url := range []string{c.IdentityURL, c.ImageURL, computeReady(c.computeRoot), c.ObjectStoreURL + "/healthcheck"} {
 		for {
 			resp, err := client.Get(url)
 			if err == nil {
@@ -257,6 +272,7 @@ func (c *Cloud) Close() {
 		c.Image.Close()
 	}
 	c.closeCompute()
+	c.closeObjectStore()
 	for _, nl := range c.listeners {
 		nl.l.Close()
 	}

@@ -31,7 +31,7 @@ const openstackCLI = "/usr/bin/openstack"
 // standardPorts are the OpenStack ports kumo serves (plus --port-offset).
 // A test offset must leave all of them free, not only identity's, so the
 // tests keep working as services are added.
-var standardPorts = []int{5000, 8004, 8080, 8774, 8776, 8778, 9292, 9696}
+var standardPorts = []int{5000, 6200, 6201, 6202, 8004, 8080, 8774, 8776, 8778, 9292, 9696}
 
 const (
 	readyTimeout = 60 * time.Second

@@ -15,14 +15,25 @@ import (
 
 // Config is the whole of kumo's configuration.
 type Config struct {
-	DataDir       string   `yaml:"data_dir"`
-	Listen        string   `yaml:"listen"`
-	PortOffset    int      `yaml:"port_offset"`
-	AdminPassword string   `yaml:"admin_password"`
-	LogLevel      string   `yaml:"log_level"`
-	Identity      Identity `yaml:"identity"`
-	Image         Image    `yaml:"image"`
-	Compute       Compute  `yaml:"compute"`
+	DataDir       string      `yaml:"data_dir"`
+	Listen        string      `yaml:"listen"`
+	PortOffset    int         `yaml:"port_offset"`
+	AdminPassword string      `yaml:"admin_password"`
+	LogLevel      string      `yaml:"log_level"`
+	Identity      Identity    `yaml:"identity"`
+	Image         Image       `yaml:"image"`
+	Compute       Compute     `yaml:"compute"`
+	ObjectStore   ObjectStore `yaml:"object_store"`
+}
+
+// ObjectStore holds the object store's options.
+type ObjectStore struct {
+	// Devices is how many devices (directories under
+	// DATA/objectstore/devices) the all-in-one storage node has; Replicas
+	// how many copies of each object are kept (at most Devices, Swift never
+	// puts two on one device). Defaults 3 and 3; 1 and 1 for tiny machines.
+	Devices  int `yaml:"devices"`
+	Replicas int `yaml:"replicas"`
 }
 
 // Compute holds the compute service's options, named as Nova's where it
@@ -116,7 +127,8 @@ func Defaults() Config {
 		Identity: Identity{TokenExpiration: Duration{time.Hour}, BcryptCost: 12, MaxActiveKeys: 3},
 		// Nova's defaults.
 		Compute: Compute{Accel: "auto", Driver: "qemu", SimulatedHosts: 1, MaxConcurrentBuilds: 10,
-			CPUAllocationRatio: 16, RAMAllocationRatio: 1.5, DiskAllocationRatio: 1, ReservedHostMemMB: 512, Weigher: "spread"}}
+			CPUAllocationRatio: 16, RAMAllocationRatio: 1.5, DiskAllocationRatio: 1, ReservedHostMemMB: 512, Weigher: "spread"},
+		ObjectStore: ObjectStore{Devices: 3, Replicas: 3}}
 }
 
 // Load returns the defaults overlaid with file (if not "") and the
@@ -157,6 +169,10 @@ func (c Config) validate() error {
 	default:
 		return fmt.Errorf("config: compute.accel %q: want auto, kvm or tcg", c.Compute.Accel)
 	}
+	if c.ObjectStore.Devices < 1 || c.ObjectStore.Replicas < 1 || c.ObjectStore.Replicas > c.ObjectStore.Devices {
+		return fmt.Errorf("config: object_store: %d replicas on %d devices: want 1 <= replicas <= devices",
+			c.ObjectStore.Replicas, c.ObjectStore.Devices)
+	}
 	switch c.Compute.Driver {
 	case "qemu", "simulated":
 	default:
@@ -170,4 +186,10 @@ const (
 	IdentityPort = 5000
 	ImagePort    = 9292
 	ComputePort  = 8774
+	// ObjectStorePort is the Swift proxy's; the storage node's object,
+	// container and account servers listen on loopback at Swift's 6200-6202.
+	ObjectStorePort     = 8080
+	ObjectServerPort    = 6200
+	ContainerServerPort = 6201
+	AccountServerPort   = 6202
 )
