@@ -31,7 +31,7 @@ help:
 	@echo "make test         what CI runs: go vet, staticcheck, gofmt check, the test guest, go test -race, end-to-end tests"
 	@echo "make e2e          only the end-to-end tests (test/e2e; need /usr/bin/openstack)"
 	@echo "make fuzz         every Go fuzz target for FUZZTIME each (now $(FUZZTIME))"
-	@echo "make conformance  Tempest identity + image lists against a throw-away kumo (CONFORMANCE_ARGS=...)"
+	@echo "make conformance  Tempest identity + image + object_storage lists against a throw-away kumo (CONFORMANCE_ARGS=...)"
 	@echo "make bench        token workloads (loadgen, kumobench) vs Keystone, and image upload/download/list"
 	@echo "make guest-image  build/guest/kumo-test.qcow2, the tiny test guest (guest/README.md; smoke test: guest/smoke.sh)"
 	@echo "make clean        remove bin/ and build/ (./kumo-data, your cloud, is kept)"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs Tempest's identity and image tests (shared/conformance/run-tempest) against a
+# Runs Tempest's identity, image and object-storage tests (shared/conformance/run-tempest) against a
 # throw-away kumo: a temp data dir, a free port offset on 127.0.0.1, and
 # Keystone's [security_compliance] settings that tempest expects (lockout
 # after 2 failures for 5 s, the last 2 passwords unique), so the
@@ -7,8 +7,8 @@
 #
 #   scripts/conformance.sh [run-tempest flags...]     (make conformance CONFORMANCE_ARGS=...)
 #
-# Without a selection flag it runs `--list identity --list image` (138 + 110
-# tests). A --regex,
+# Without a selection flag it runs `--list identity --list image --list
+# object_storage` (138 + 110 + 141 tests). A --regex,
 # --list or --guideline among the flags replaces that list, so
 #   make conformance CONFORMANCE_ARGS="--regex identity.v3.test_tokens"
 # runs only that subset. Results stay in build/conformance/results/latest.
@@ -69,7 +69,7 @@ done
 grep -q '^kumo ready:' "$TMP/kumo.log" || { echo "conformance: kumo not ready within 60 s:" >&2; cat "$TMP/kumo.log" >&2; exit 2; }
 grep '^kumo ready:' "$TMP/kumo.log"
 
-SELECT=(--list identity --list image)
+SELECT=(--list identity --list image --list object_storage)
 for a in "$@"; do
 	case "$a" in --regex|--regex=*|--list|--list=*|--guideline|--guideline=*) SELECT=() ;; esac
 done
@@ -79,7 +79,7 @@ set +e
 	# shellcheck disable=SC1091
 	. "$TMP/data/openrc"
 	set +a
-	"$RUN_TEMPEST" --services identity,image "${SELECT[@]}" \
+	"$RUN_TEMPEST" --services identity,image,object_storage "${SELECT[@]}" \
 		--identity-features trust,project_tags,application_credentials,access_rules,security_compliance \
 		--set identity.user_lockout_failure_attempts=2 --set identity.user_lockout_duration=5 \
 		--set identity.user_unique_last_password_count=2 \
