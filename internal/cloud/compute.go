@@ -60,7 +60,7 @@ func (c *Cloud) startCompute(ctx context.Context, glance *glanceClient) error {
 	}
 	c.Compute, err = compute.New(ctx, compute.Config{DataDir: c.cfg.DataDir, PolicyFile: cc.PolicyFile,
 		IdentityURL: c.IdentityURL, PublicURL: c.computeRoot, Limits: c.Identity, LimitRegion: "RegionOne",
-		Projects: c.Identity, Hosts: p.registry}, c.db, c.Identity, c.log)
+		Projects: c.Identity, Hosts: p.registry, ImageURL: c.ImageURL}, c.db, c.Identity, c.log)
 	if err != nil {
 		return err
 	}

@@ -54,7 +54,21 @@ func (s *Service) services(ctx context.Context) ([]HostService, bool, error) {
 		return nil, false, nil
 	}
 	svcs, err := s.cfg.Hosts.Services(ctx)
-	return svcs, true, err
+	if err != nil {
+		return nil, true, err
+	}
+	// A compute host in an aggregate with an availability zone is in that
+	// zone (Nova's get_host_availability_zone).
+	zones, err := s.aggregates().hostZones(ctx)
+	if err != nil {
+		return nil, true, err
+	}
+	for i, hs := range svcs {
+		if z, ok := zones[hs.Host]; ok && hs.Binary == "nova-compute" {
+			svcs[i].Zone = z
+		}
+	}
+	return svcs, true, nil
 }
 
 // zones splits zones as Nova's get_availability_zones: a zone with an

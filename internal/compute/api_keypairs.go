@@ -21,9 +21,6 @@ func init() {
 	)
 }
 
-// defaultKeypairQuota is Nova's [quota] key_pairs.
-const defaultKeypairQuota = 100
-
 func keypairUserQuery(mv Microversion) *Schema {
 	s := &Schema{Type: Types("object")}
 	if mv.AtLeast(2, 10) {
@@ -215,21 +212,11 @@ func createKeypair(c *call) error {
 	return c.json(status, map[string]any{"keypair": m})
 }
 
-// keypairLimit is the caller's key pair quota: Keystone's unified limit
-// server_key_pairs when limits are configured, else Nova's default 100;
+// keypairLimit is the caller's key pair quota, read as every other quota
+// (quotaLimit: an unregistered limit is 0, no LimitReader is unlimited);
 // -1 is unlimited.
 func (c *call) keypairLimit() (int64, error) {
-	if c.s.cfg.Limits == nil || c.project() == "" {
-		return defaultKeypairQuota, nil
-	}
-	n, ok, err := c.s.cfg.Limits.ProjectLimit(c.ctx, c.project(), "compute", c.s.cfg.LimitRegion, "server_key_pairs")
-	if err != nil {
-		return 0, err
-	}
-	if !ok {
-		return defaultKeypairQuota, nil
-	}
-	return n, nil
+	return c.s.quotaLimit(c.ctx, c.project(), resKeyPairs)
 }
 
 func (s *Service) keypairs() keypairStore { return keypairStore{db: s.db} }

@@ -71,10 +71,10 @@ func updateServer(c *call) error {
 		cols["display_description"] = v
 	}
 	if v, ok := body["accessIPv4"].(string); ok {
-		cols["access_ip_v4"] = nullable(v)
+		cols["access_ip_v4"] = nullable(canonicalIP(v))
 	}
 	if v, ok := body["accessIPv6"].(string); ok {
-		cols["access_ip_v6"] = nullable(v)
+		cols["access_ip_v6"] = nullable(canonicalIP(v))
 	}
 	if v, ok := body["OS-DCF:diskConfig"].(string); ok {
 		cols["disk_config"] = v

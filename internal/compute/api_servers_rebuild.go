@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"kumo/internal/compute/manager"
 	"kumo/internal/platform/httpapi"
@@ -74,8 +75,7 @@ func resizeServer(c *call) error {
 	if f.ExtraSpecs, err = c.s.flavors().extraSpecs(c.ctx, f); err != nil {
 		return err
 	}
-	dv, dm := int(f.VCPUs-in.Flavor.VCPUs), int(f.MemoryMB-in.Flavor.MemoryMB)
-	if _, err := c.s.instanceQuotaCount(c.ctx, in.ProjectID, 0, 0, InstanceResources{VCPUs: max(dv, 0), MemoryMB: max(dm, 0)}); err != nil {
+	if _, err := c.s.instanceQuotaCount(c.ctx, in.ProjectID, 0, 0, resizeGrowth(in.Flavor, f)); err != nil {
 		return err
 	}
 	h, err := c.hostOrConflict(in, "resize")
@@ -110,7 +110,12 @@ func resizeServer(c *call) error {
 		}
 	}
 	nf, _ := json.Marshal(flavorCopy(f))
-	if err := st.setFields(c.ctx, in.UUID, map[string]any{"new_flavor": string(nf)}); err != nil {
+	cols := map[string]any{"new_flavor": string(nf)}
+	// Nova's resize takes the requested disk config on the instance.
+	if dc, ok := c.obj("resize")["OS-DCF:diskConfig"].(string); ok {
+		cols["disk_config"] = dc
+	}
+	if err := st.setFields(c.ctx, in.UUID, cols); err != nil {
 		return err
 	}
 	spec := specOf(in)
@@ -232,6 +237,9 @@ func rebuildServer(c *call) error {
 	for k, col := range map[string]string{"accessIPv4": "access_ip_v4", "accessIPv6": "access_ip_v6",
 		"OS-DCF:diskConfig": "disk_config", "hostname": "hostname"} {
 		if v, ok := body[k].(string); ok {
+			if strings.HasPrefix(col, "access_ip") {
+				v = canonicalIP(v)
+			}
 			cols[col] = v
 		}
 	}

@@ -336,10 +336,3 @@ func (st flavorStore) removeAccess(ctx context.Context, f *Flavor, project strin
 	}
 	return nil
 }
-
-// hasAccess reports whether a private flavor is shared with project.
-func (st flavorStore) hasAccess(ctx context.Context, f *Flavor, project string) (bool, error) {
-	var n int
-	err := st.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM flavor_projects WHERE flavor_id = ? AND project_id = ?`, f.internalID, project).Scan(&n)
-	return n > 0, err
-}

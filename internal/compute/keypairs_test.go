@@ -244,6 +244,18 @@ func TestKeypairQuota(t *testing.T) {
 	tc.must(200, "POST", "/v2.1/os-keypairs", tc.carol, kp("c", map[string]any{"public_key": testEd25519}))
 }
 
+// Key pairs read their limit as every other quota: with limits configured
+// but server_key_pairs not registered the limit is 0 (oslo.limit), not
+// Nova's legacy default of 100; -1 is unlimited.
+func TestKeypairQuotaUnregisteredIsZero(t *testing.T) {
+	tc := newTestCloud(t, func(c *Config) { c.Limits = limitsOf{"compute/servers": 10} })
+	tc.fault(tc.req("POST", "/v2.1/os-keypairs", tc.alice, kp("a", map[string]any{"public_key": testEd25519})), 403, "forbidden", "Quota exceeded, too many key pairs.")
+	tc2 := newTestCloud(t, func(c *Config) { c.Limits = limitsOf{"compute/server_key_pairs": -1} })
+	for i := range 3 {
+		tc2.must(200, "POST", "/v2.1/os-keypairs", tc2.alice, kp(fmt.Sprintf("k%d", i), map[string]any{"public_key": testEd25519}))
+	}
+}
+
 // Concurrent creates cannot pass the quota together: the count and the
 // insert are one transaction.
 func TestKeypairQuotaConcurrent(t *testing.T) {

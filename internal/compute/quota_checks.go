@@ -56,6 +56,18 @@ func (r InstanceResources) deltas(count int) map[string]int64 {
 	return d
 }
 
+// resizeGrowth is what a resize from old to f adds to the project's usage
+// (class:VCPU, class:MEMORY_MB, class:DISK_GB; a shrink adds nothing), for
+// instanceQuotaCount with count 0.
+func resizeGrowth(old instFlavor, f *Flavor) InstanceResources {
+	oldDisk := diskGB(&Flavor{RootGB: old.RootGB, EphemeralGB: old.EphemeralGB, Swap: old.Swap})
+	return InstanceResources{
+		VCPUs:    int(max(f.VCPUs-old.VCPUs, 0)),
+		MemoryMB: int(max(f.MemoryMB-old.MemoryMB, 0)),
+		DiskGB:   int(max(diskGB(f)-oldDisk, 0)),
+	}
+}
+
 // checkInstanceQuota checks that projectID may have count more instances
 // of vcpus and memoryMB each (servers, class:VCPU, class:MEMORY_MB).
 // userID is accepted for Nova's signature; unified limits are per
@@ -76,6 +88,11 @@ func (s *Service) instanceQuotaCount(ctx context.Context, projectID string, minC
 	}
 	if s.cfg.Limits == nil {
 		return maxCount, nil
+	}
+	// Unlimited resources never refuse: with every one of them unlimited
+	// the usage need not be counted (the count is the costly part).
+	if unlimited, err := s.allUnlimited(ctx, projectID, per.deltas(maxCount)); err != nil || unlimited {
+		return maxCount, err
 	}
 	u, err := s.instanceUsage(ctx, s.db.R, projectID)
 	if err != nil {
@@ -100,6 +117,18 @@ func (s *Service) instanceQuotaCount(ctx context.Context, projectID string, minC
 		}
 	}
 	return 0, quotaExceeded(projectID, first)
+}
+
+// allUnlimited reports whether the project's limit of every resource in
+// deltas is -1 (unlimited).
+func (s *Service) allUnlimited(ctx context.Context, projectID string, deltas map[string]int64) (bool, error) {
+	for name := range deltas {
+		limit, err := s.quotaLimit(ctx, projectID, name)
+		if err != nil || limit >= 0 {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // checkMetadataQuota checks a server's metadata item count (server create,

@@ -324,3 +324,23 @@ func TestResizeQuotaCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The resize API checks the disk growth too: root, ephemeral and swap
+// (rounded up to GB) of the new flavor over the old one.
+func TestResizeQuotaChecksDiskGrowth(t *testing.T) {
+	tc := newTestCloud(t, func(c *Config) {
+		c.Limits = fixedLimits{resServers: 1, resVCPU: 10, resMemoryMB: 10240, resDiskGB: 5}
+	})
+	ctx := context.Background()
+	tc.insertInstance(newUUID(), tc.projA, "h1", 1, 512, 1, false)
+	old := instFlavor{VCPUs: 1, MemoryMB: 512, RootGB: 1}
+	g := resizeGrowth(old, &Flavor{VCPUs: 1, MemoryMB: 256, RootGB: 3, EphemeralGB: 1, Swap: 1})
+	if g != (InstanceResources{VCPUs: 0, MemoryMB: 0, DiskGB: 4}) {
+		t.Fatalf("growth %+v", g)
+	}
+	if _, err := tc.svc.instanceQuotaCount(ctx, tc.projA, 0, 0, g); err != nil {
+		t.Fatal("growing to the disk limit:", err)
+	}
+	_, err := tc.svc.instanceQuotaCount(ctx, tc.projA, 0, 0, resizeGrowth(old, &Flavor{VCPUs: 1, MemoryMB: 512, RootGB: 6}))
+	wantForbidden(t, err, "Project "+tc.projA+" is over a limit for [Resource class:DISK_GB is over limit of 5 due to current usage 1 and delta 5]")
+}

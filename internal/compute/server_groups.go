@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"kumo/internal/compute/scheduler"
+	"kumo/internal/platform/httpapi"
 )
 
 // Server group calls for the servers API (the "group" scheduler hint).
@@ -34,11 +35,23 @@ func (s *Service) addServerGroupMember(ctx context.Context, groupID, instanceUUI
 	})
 }
 
-// removeServerGroupMember takes an instance out of its group (Nova drops
-// the membership when the instance is destroyed). Deleted instances do
-// not count as members anyway, so calling it is optional.
-func (s *Service) removeServerGroupMember(ctx context.Context, instanceUUID string) error {
-	return s.serverGroups().removeMember(ctx, instanceUUID)
+// checkServerGroupMembersQuota checks, before any instance of a create
+// request is stored, that the group may take n more members, as Nova's
+// _provision_instances: over the limit is its 403 "Quota exceeded, too
+// many servers in group". addServerGroupMember checks again when adding.
+func (s *Service) checkServerGroupMembersQuota(ctx context.Context, groupID string, n int) error {
+	g, err := s.serverGroups().get(ctx, groupID)
+	if err != nil {
+		return err
+	}
+	overs, err := s.enforceLimits(ctx, g.ProjectID, map[string]int64{resServerGroupMembs: int64(len(g.Members))}, map[string]int64{resServerGroupMembs: int64(n)})
+	if err != nil {
+		return err
+	}
+	if len(overs) > 0 {
+		return httpapi.Forbidden("Quota exceeded, too many servers in group")
+	}
+	return nil
 }
 
 // serverGroupOf returns the uuid of the group an instance is in ("" if

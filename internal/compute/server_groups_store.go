@@ -222,12 +222,6 @@ func (st serverGroupStore) addMember(ctx context.Context, groupUUID, instance st
 	})
 }
 
-// removeMember drops instance from whatever group it is in.
-func (st serverGroupStore) removeMember(ctx context.Context, instance string) error {
-	_, err := st.db.W.ExecContext(ctx, `DELETE FROM server_group_members WHERE instance_uuid = ?`, instance)
-	return err
-}
-
 // groupOf returns the uuid of the group instance is in ("" if none).
 func (st serverGroupStore) groupOf(ctx context.Context, instance string) (string, error) {
 	var uuid string

@@ -238,7 +238,7 @@ func TestServerResizeConfirmAndRevert(t *testing.T) {
 	sc.must(200, "POST", "/v2.1/flavors", sc.admin, map[string]any{"flavor": map[string]any{
 		"name": "huge", "ram": 70000, "vcpus": 1, "disk": 20, "id": "huge"}})
 	sc.action(202, sc.alice, id, map[string]any{"resize": map[string]any{"flavorRef": "huge"}})
-	srv = sc.waitStatus(sc.alice, id, "ACTIVE", 10*time.Second)
+	sc.waitStatus(sc.alice, id, "ACTIVE", 10*time.Second)
 	if u := usage(); u["MEMORY_MB"] != 2048 {
 		t.Fatalf("usage after failed resize %v", u)
 	}

@@ -87,8 +87,9 @@ func (c *call) checkNetworks(body map[string]any) error {
 		}
 		return httpapi.BadRequest("Invalid input for field/attribute networks. Value: %s. %s is not one of ['none', 'auto']", n, pyRepr(n))
 	case []any:
-		for _, it := range n {
-			net, _ := it.(map[string]any)
+		// No network exists yet: the first entry names one that is not found.
+		if len(n) > 0 {
+			net, _ := n[0].(map[string]any)
 			if port, ok := net["port"].(string); ok && port != "" {
 				return httpapi.BadRequest("Port id %s could not be found.", port)
 			}

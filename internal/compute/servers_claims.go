@@ -74,13 +74,18 @@ func (c placementClaims) ConfirmResize(ctx context.Context, instanceUUID string)
 	if err != nil {
 		return fmt.Errorf("allocations of migration %s: %w", mig, err)
 	}
-	if err := c.release(ctx, mig); err != nil {
-		return err
-	}
+	// One atomic step: the instance takes the migration's allocations and
+	// the migration's go; released first, another claim could take the room.
+	next := map[string]map[string]int64{}
 	for _, a := range alloc.Allocations {
-		if err := c.p.Replace(ctx, instanceUUID, a.ProviderUUID, a.Resources); err != nil {
-			return err
-		}
+		next[a.ProviderUUID] = a.Resources
+	}
+	if len(next) == 0 {
+		return fmt.Errorf("migration %s of %s holds no allocations", mig, instanceUUID)
+	}
+	if err := c.p.SetAllocations(ctx, []placement.Claim{{ConsumerUUID: instanceUUID, Allocations: next},
+		{ConsumerUUID: mig}}); err != nil {
+		return err
 	}
 	return c.st.setMigrationStatus(ctx, mig, "confirmed")
 }

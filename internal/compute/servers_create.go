@@ -137,6 +137,11 @@ func createServer(c *call) error {
 	if p.adminPass == "" {
 		p.adminPass = randomPassword(12)
 	}
+	if p.groupUUID != "" {
+		if err := c.s.checkServerGroupMembersQuota(c.ctx, p.groupUUID, count); err != nil {
+			return err
+		}
+	}
 	ins := c.newInstances(body, p, count)
 	if err := c.s.instances().insertAll(c.ctx, ins, p.meta, p.tags); err != nil {
 		return err
@@ -208,8 +213,9 @@ func (c *call) newInstances(body map[string]any, p *buildPlan, count int) []*Ins
 		if count > 1 {
 			in.Name = fmt.Sprintf("%s-%d", name, i+1)
 		}
-		in.AccessIPv4, _ = body["accessIPv4"].(string)
-		in.AccessIPv6, _ = body["accessIPv6"].(string)
+		v4, _ := body["accessIPv4"].(string)
+		v6, _ := body["accessIPv6"].(string)
+		in.AccessIPv4, in.AccessIPv6 = canonicalIP(v4), canonicalIP(v6)
 		in.Hostname = hostname
 		if in.Hostname == "" || count > 1 {
 			in.Hostname = sanitizeHostname(in.Name, in.UUID)

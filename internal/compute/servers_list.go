@@ -1,11 +1,8 @@
 package compute
 
 import (
-	"cmp"
-	"context"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -58,40 +55,9 @@ func listServers(detail bool) func(c *call) error {
 		if err != nil {
 			return err
 		}
-		all, err := c.s.instances().query(c.ctx, f.project, f.deleted)
+		ins, err := c.s.instances().listPage(c.ctx, f, sorts, marker, limit)
 		if err != nil {
 			return err
-		}
-		var ins []*Instance
-		for _, in := range all {
-			ok, err := f.match(c.ctx, c.s.instances(), in)
-			if err != nil {
-				return err
-			}
-			if ok {
-				ins = append(ins, in)
-			}
-		}
-		slices.SortStableFunc(ins, func(a, b *Instance) int {
-			for _, s := range sorts {
-				if r := cmpInstance(a, b, s.key); r != 0 {
-					if s.desc {
-						return -r
-					}
-					return r
-				}
-			}
-			return 0
-		})
-		if marker != nil {
-			i := slices.IndexFunc(ins, func(in *Instance) bool { return in.UUID == *marker })
-			if i < 0 {
-				return httpapi.BadRequest("marker [%s] not found", *marker)
-			}
-			ins = ins[i+1:]
-		}
-		if len(ins) > limit {
-			ins = ins[:limit]
 		}
 		out := make([]map[string]any, 0, len(ins))
 		var pre *pageData
@@ -308,119 +274,6 @@ func parseQueryTime(name, v string) (time.Time, error) {
 	return time.Time{}, httpapi.BadRequest("Invalid input for query parameters %s. Value: %s. %s is not a 'date-time'", name, v, pyRepr(v))
 }
 
-// match applies the filters SQL did not.
-func (f *serverFilter) match(ctx context.Context, st instanceStore, in *Instance) (bool, error) {
-	if f.nothing {
-		return false, nil
-	}
-	if f.name != nil && !f.name.MatchString(in.Name) {
-		return false, nil
-	}
-	if f.status != nil {
-		vm := in.VMState
-		if in.Deleted && vm != manager.VMSoftDeleted {
-			vm = manager.VMDeleted
-		}
-		if !f.status.Matches(vm, in.TaskState) {
-			return false, nil
-		}
-	}
-	for k, v := range f.eq {
-		if fieldOf(in, k) != v {
-			return false, nil
-		}
-	}
-	upd := in.UpdatedAt
-	if upd.IsZero() {
-		upd = in.CreatedAt
-	}
-	if !f.since.IsZero() && upd.Before(f.since) {
-		return false, nil
-	}
-	if !f.before.IsZero() && upd.After(f.before) {
-		return false, nil
-	}
-	if f.locked != nil && in.Locked != *f.locked {
-		return false, nil
-	}
-	if f.tags != nil || f.tagsAny != nil || f.notTags != nil || f.notTagsAny != nil {
-		tags, err := st.tags(ctx, in.UUID)
-		if err != nil {
-			return false, err
-		}
-		has := func(t string) bool { return slices.Contains(tags, t) }
-		all := func(l []string) bool {
-			for _, t := range l {
-				if !has(t) {
-					return false
-				}
-			}
-			return true
-		}
-		anyOf := func(l []string) bool { return slices.ContainsFunc(l, has) }
-		if f.tags != nil && !all(f.tags) || f.tagsAny != nil && !anyOf(f.tagsAny) ||
-			f.notTags != nil && all(f.notTags) || f.notTagsAny != nil && anyOf(f.notTagsAny) {
-			return false, nil
-		}
-	}
-	return true, nil
-}
-
-// fieldOf is an instance's value for an equality filter or sort key.
-func fieldOf(in *Instance, k string) string {
-	switch k {
-	case "host":
-		return in.Host
-	case "node":
-		return in.Node
-	case "uuid":
-		return in.UUID
-	case "hostname":
-		return in.Hostname
-	case "image", "image_ref":
-		return in.ImageRef
-	case "flavor":
-		return in.FlavorID
-	case "reservation_id":
-		return in.ReservationID
-	case "availability_zone":
-		return in.AZ
-	case "key_name":
-		if in.KeyName != nil {
-			return *in.KeyName
-		}
-	case "config_drive":
-		return in.ConfigDrive
-	case "user_id":
-		return in.UserID
-	case "project_id":
-		return in.ProjectID
-	case "vm_state":
-		return in.VMState
-	case "task_state":
-		return in.TaskState
-	case "power_state":
-		return strconv.Itoa(in.PowerState)
-	case "display_name":
-		return in.Name
-	case "display_description":
-		if in.Description != nil {
-			return *in.Description
-		}
-	case "access_ip_v4":
-		return in.AccessIPv4
-	case "access_ip_v6":
-		return in.AccessIPv6
-	case "locked_by":
-		return in.LockedBy
-	case "instance_type_id":
-		return in.FlavorID
-	case "auto_disk_config":
-		return in.DiskConfig
-	}
-	return ""
-}
-
 type sortSpec struct {
 	key  string
 	desc bool
@@ -453,58 +306,4 @@ func (c *call) serverSorts() ([]sortSpec, error) {
 	}
 	out = append(out, sortSpec{"created_at", true}, sortSpec{"id", true})
 	return out, nil
-}
-
-func cmpInstance(a, b *Instance, key string) int {
-	switch key {
-	case "created_at":
-		return a.CreatedAt.Compare(b.CreatedAt)
-	case "updated_at":
-		return a.UpdatedAt.Compare(b.UpdatedAt)
-	case "launched_at":
-		return a.LaunchedAt.Compare(b.LaunchedAt)
-	case "terminated_at":
-		return a.TerminatedAt.Compare(b.TerminatedAt)
-	case "id":
-		return cmp.Compare(a.ID, b.ID)
-	case "launch_index":
-		return cmp.Compare(a.LaunchIndex, b.LaunchIndex)
-	case "power_state":
-		return cmp.Compare(a.PowerState, b.PowerState)
-	case "progress":
-		return 0
-	}
-	return strings.Compare(fieldOf(a, key), fieldOf(b, key))
-}
-
-// query loads the instances of a project ("" for all), live ones unless
-// deleted rows may match.
-func (st instanceStore) query(ctx context.Context, project string, deleted *bool) ([]*Instance, error) {
-	q := `SELECT ` + instanceColumns + ` FROM instances WHERE 1 = 1`
-	var args []any
-	if project != "" {
-		q += ` AND project_id = ?`
-		args = append(args, project)
-	}
-	if deleted != nil {
-		if *deleted {
-			q += ` AND deleted != 0`
-		} else {
-			q += ` AND deleted = 0`
-		}
-	}
-	rows, err := st.db.R.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*Instance
-	for rows.Next() {
-		in, err := scanInstance(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, in)
-	}
-	return out, rows.Err()
 }

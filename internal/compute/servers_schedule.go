@@ -39,8 +39,25 @@ func (s *Service) buildAll(rid string, ins []*Instance, p *buildPlan) {
 			}
 		}
 	}
+	// The group's member hosts are read again under its lock: the view
+	// taken by the API may be stale by now.
+	unlock := func() {}
+	if p.groupUUID != "" {
+		unlock = s.groups.lock(p.groupUUID)
+		g, err := s.serverGroups().get(ctx, p.groupUUID)
+		if err != nil {
+			unlock()
+			s.log.Error("read server group", "request_id", rid, "group", p.groupUUID, "err", err)
+			for _, in := range ins {
+				s.rejectBuild(ctx, in.UUID, rid, err)
+			}
+			return
+		}
+		req.Group = g.SchedulerGroup(uuids...)
+	}
 	sel, err := d.Scheduler.Schedule(ctx, req)
 	if err != nil {
+		unlock()
 		var nv *scheduler.NoValidHostError
 		cause := error(&manager.NoValidHostError{})
 		if errors.As(err, &nv) {
@@ -57,6 +74,14 @@ func (s *Service) buildAll(rid string, ins []*Instance, p *buildPlan) {
 	for _, in := range ins {
 		byUUID[in.UUID] = in
 	}
+	// Record every chosen host before the group's lock is released (the
+	// members' hosts are what the next request's scheduling reads), then
+	// start the builds.
+	type placed struct {
+		in *Instance
+		h  ComputeHost
+	}
+	var builds []placed
 	for _, x := range sel {
 		in := byUUID[x.ConsumerUUID]
 		h, ok := d.hostOf(x.Host.Name)
@@ -77,6 +102,11 @@ func (s *Service) buildAll(rid string, ins []*Instance, p *buildPlan) {
 			continue
 		}
 		in.Host, in.AZ = x.Host.Name, az
+		builds = append(builds, placed{in, h})
+	}
+	unlock()
+	for _, b := range builds {
+		in, h := b.in, b.h
 		err := h.Manager.Build(ctx, manager.BuildRequest{RequestID: rid, ProjectID: in.ProjectID, ImageID: in.ImageRef,
 			Spec: specOf(in), ConfigDrive: s.configDriveFunc(in, p)})
 		if err != nil {

@@ -3,6 +3,7 @@ package compute
 import (
 	"crypto/rand"
 	"encoding/json"
+	"net/netip"
 	"strconv"
 	"strings"
 	"unicode"
@@ -98,4 +99,15 @@ func randomLower(n int) string {
 		b[i] = chars[int(b[i])%len(chars)]
 	}
 	return string(b)
+}
+
+// canonicalIP is an access address as Nova stores it (an IPAddress column,
+// netaddr's text form: RFC 5952 for IPv6, e.g. ::babe:dc0c:1602); input
+// that is not an address (the schema already checked) is kept.
+func canonicalIP(s string) string {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return s
+	}
+	return a.String()
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"kumo/internal/platform/authn"
@@ -36,6 +37,9 @@ type Config struct {
 	// Hosts lists the compute hosts for the availability zone API; nil
 	// means none are known yet.
 	Hosts HostLister
+	// ImageURL, when set, is the image service (Glance v2) root for the
+	// image proxy API; otherwise the caller's catalog names it.
+	ImageURL string
 }
 
 // LimitReader reads a project's unified limit for one resource: the
@@ -55,6 +59,10 @@ type Service struct {
 	now       func() time.Time
 	routes    []route
 	compute   *Deps // the hosts, scheduler and image service (UseCompute)
+	groups    groupLocks
+	// glanceP is the image proxy API's client (glance()).
+	glanceOnce sync.Once
+	glanceP    *glanceProxy
 }
 
 // New opens the compute service on an already-open database: it applies

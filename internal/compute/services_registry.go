@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"kumo/internal/compute/scheduler"
@@ -30,6 +32,7 @@ type ServiceRegistry struct {
 	// API, the service stays deleted.
 	ComputeDeleted func(ctx context.Context, host string) error
 	now            func() time.Time
+	cache          serviceCache
 }
 
 // NewServiceRegistry returns the registry over the compute database. Its
@@ -104,6 +107,7 @@ func (r *ServiceRegistry) RegisterService(ctx context.Context, host, binary, zon
 		VALUES (?, ?, ?, ?, ?, ?, 1)
 		ON CONFLICT (host, service_binary) DO UPDATE SET zone = excluded.zone, updated_at = excluded.updated_at, report_count = compute_services.report_count + 1`,
 		newUUID(), host, binary, zone, now, now)
+	r.cache.invalidate()
 	if err != nil {
 		return fmt.Errorf("compute: register service %s on %s: %w", binary, host, err)
 	}
@@ -113,8 +117,11 @@ func (r *ServiceRegistry) RegisterService(ctx context.Context, host, binary, zon
 // Heartbeat marks the service alive now (Nova's report_state every
 // report_interval). An unknown service is an error: register it first.
 func (r *ServiceRegistry) Heartbeat(ctx context.Context, host, binary string) error {
+	now := r.now().Format(time.RFC3339Nano)
 	res, err := r.db.W.ExecContext(ctx, `UPDATE compute_services SET updated_at = ?, report_count = report_count + 1 WHERE host = ? AND service_binary = ?`,
-		r.now().Format(time.RFC3339Nano), host, binary)
+		now, host, binary)
+	seen, _ := time.Parse(time.RFC3339Nano, now)
+	r.cache.seen(host, binary, seen)
 	if err != nil {
 		return fmt.Errorf("compute: heartbeat %s on %s: %w", binary, host, err)
 	}
@@ -124,19 +131,30 @@ func (r *ServiceRegistry) Heartbeat(ctx context.Context, host, binary string) er
 	return nil
 }
 
-// list returns the services, by id, filtered by host and binary when not "".
+// list returns the services, by id, filtered by host and binary when not
+// "": copies of the cached rows, so callers may change them.
 func (r *ServiceRegistry) list(ctx context.Context, host, binary string) ([]*computeService, error) {
-	q := `SELECT ` + serviceColumns + ` FROM compute_services WHERE 1 = 1`
-	var args []any
-	if host != "" {
-		q += ` AND host = ?`
-		args = append(args, host)
+	all, err := r.cache.get(func() ([]*computeService, error) { return r.load(ctx) })
+	if err != nil {
+		return nil, err
 	}
-	if binary != "" {
-		q += ` AND service_binary = ?`
-		args = append(args, binary)
+	copies := make([]computeService, 0, len(all))
+	for _, cs := range all {
+		if host != "" && cs.Host != host || binary != "" && cs.Binary != binary {
+			continue
+		}
+		copies = append(copies, *cs)
 	}
-	rows, err := r.db.R.QueryContext(ctx, q+` ORDER BY id`, args...)
+	out := make([]*computeService, len(copies))
+	for i := range copies {
+		out[i] = &copies[i]
+	}
+	return out, nil
+}
+
+// load reads every service, by id.
+func (r *ServiceRegistry) load(ctx context.Context) ([]*computeService, error) {
+	rows, err := r.db.R.QueryContext(ctx, `SELECT `+serviceColumns+` FROM compute_services ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -191,12 +209,14 @@ func (r *ServiceRegistry) getByHost(ctx context.Context, host, binary string) (*
 func (r *ServiceRegistry) update(ctx context.Context, cs *computeService) error {
 	_, err := r.db.W.ExecContext(ctx, `UPDATE compute_services SET disabled = ?, disabled_reason = ?, forced_down = ? WHERE id = ?`,
 		cs.Disabled, cs.DisabledReason, cs.ForcedDown, cs.ID)
+	r.cache.invalidate()
 	return err
 }
 
 // deleteService removes a service; a nova-compute that still hosts
 // instances (not deleted) is errInUse, checked in the same transaction.
 func (r *ServiceRegistry) deleteService(ctx context.Context, cs *computeService) error {
+	defer r.cache.invalidate()
 	return r.db.Tx(ctx, func(tx *sql.Tx) error {
 		if cs.Binary == "nova-compute" {
 			var n int
@@ -213,6 +233,69 @@ func (r *ServiceRegistry) deleteService(ctx context.Context, cs *computeService)
 }
 
 var errInUse = errors.New("in use")
+
+// serviceCache keeps the services table in memory so that the scheduler
+// (one Hosts call per placement) does not read it from SQLite each time.
+// Every write goes through the registry and drops it, after the write;
+// gen keeps a load that raced with a write from being kept.
+type serviceCache struct {
+	mu   sync.Mutex
+	gen  uint64
+	rows []*computeService // nil: not loaded; never changed in place
+}
+
+// get returns the cached rows (not to be changed), loading them if needed.
+func (c *serviceCache) get(load func() ([]*computeService, error)) ([]*computeService, error) {
+	c.mu.Lock()
+	if c.rows != nil {
+		rows := c.rows
+		c.mu.Unlock()
+		return rows, nil
+	}
+	gen := c.gen
+	c.mu.Unlock()
+	rows, err := load()
+	if err != nil {
+		return nil, err
+	}
+	if rows == nil {
+		rows = []*computeService{}
+	}
+	c.mu.Lock()
+	if c.gen == gen {
+		c.rows = rows
+	}
+	c.mu.Unlock()
+	return rows, nil
+}
+
+func (c *serviceCache) invalidate() {
+	c.mu.Lock()
+	c.gen++
+	c.rows = nil
+	c.mu.Unlock()
+}
+
+// seen records a heartbeat in the cache: only the last-seen time changes,
+// so the row is replaced by a copy with the new time rather than reloaded
+// (readers may still hold the old slice and rows).
+func (c *serviceCache) seen(host, binary string, t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	if c.rows == nil {
+		return
+	}
+	rows := slices.Clone(c.rows)
+	for i := range rows {
+		if rows[i].Host == host && rows[i].Binary == binary {
+			cs := *rows[i]
+			cs.UpdatedAt = &t
+			rows[i] = &cs
+		}
+	}
+	c.rows = rows
+}
 
 // SchedulerHosts adapts the registry to the scheduler's HostSource: one
 // scheduler.Host per nova-compute service whose host has a placement
@@ -233,19 +316,33 @@ var _ scheduler.HostSource = SchedulerHosts{}
 // Enabled (Nova's ComputeFilter) and carries the COMPUTE_STATUS_DISABLED
 // trait when disabled, as Nova sets on its provider.
 func (a SchedulerHosts) Hosts(ctx context.Context) ([]scheduler.Host, error) {
-	list, err := a.Registry.list(ctx, "", "nova-compute")
+	// The cached rows themselves: read only here, so not copied.
+	list, err := a.Registry.cache.get(func() ([]*computeService, error) { return a.Registry.load(ctx) })
 	if err != nil {
 		return nil, err
 	}
-	var out []scheduler.Host
+	// An aggregate's availability zone puts its hosts in it.
+	zones, err := aggregateStore{db: a.Registry.db}.hostZones(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]scheduler.Host, 0, len(list))
 	for _, cs := range list {
+		if cs.Binary != "nova-compute" {
+			continue
+		}
 		rp := a.Provider(cs.Host)
 		if rp == "" {
 			continue
 		}
-		h := scheduler.Host{Name: cs.Host, ProviderUUID: rp, AvailabilityZone: cs.Zone,
-			Enabled: !cs.Disabled && a.Registry.up(cs), Traits: map[string]bool{}}
+		zone := cs.Zone
+		if z, ok := zones[cs.Host]; ok {
+			zone = z
+		}
+		h := scheduler.Host{Name: cs.Host, ProviderUUID: rp, AvailabilityZone: zone,
+			Enabled: !cs.Disabled && a.Registry.up(cs)}
 		if a.Describe != nil {
+			h.Traits = map[string]bool{}
 			if err := a.Describe(ctx, &h); err != nil {
 				return nil, err
 			}

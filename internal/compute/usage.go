@@ -19,12 +19,6 @@ type usageInstance struct {
 	TerminatedAt             *time.Time
 }
 
-// serverUsage is one server_usages entry.
-type serverUsage struct {
-	inst  *usageInstance
-	hours float64
-}
-
 // activeInWindow is Nova's get_active_by_window_joined: the instances
 // (deleted ones too) launched before stop and not terminated before
 // start, of project ("" for all), ordered by created_at then id, after

@@ -270,7 +270,7 @@ func buildMany(tb testing.TB, h *harness, n int) time.Duration {
 	el := time.Since(start)
 	for _, id := range ids {
 		if st := h.store.get(id).st; st.VMState != VMActive {
-			tb.Fatal(fmt.Sprintf("%s ended %s", id, st.VMState))
+			tb.Fatalf("%s ended %s", id, st.VMState)
 		}
 	}
 	return el
