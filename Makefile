@@ -23,7 +23,7 @@ E2E_FLAGS ?=
 FUZZTIME ?= 20s
 CONFORMANCE_ARGS ?=
 
-.PHONY: help build up test vet lint fmt-check unit e2e fuzz conformance bench guest-image clean
+.PHONY: help build up test vet lint fmt-check unit e2e fuzz conformance conformance-compute bench guest-image clean
 
 help:
 	@echo "make build        build bin/kumo (version $(VERSION))"
@@ -32,6 +32,7 @@ help:
 	@echo "make e2e          only the end-to-end tests (test/e2e; need /usr/bin/openstack)"
 	@echo "make fuzz         every Go fuzz target for FUZZTIME each (now $(FUZZTIME))"
 	@echo "make conformance  Tempest identity + image + object_storage lists against a throw-away kumo (CONFORMANCE_ARGS=...)"
+	@echo "make conformance-compute  Tempest's compute list with real guests (about 15 minutes; not in CI)"
 	@echo "make bench        token workloads (loadgen, kumobench) vs Keystone, and image upload/download/list"
 	@echo "make guest-image  build/guest/kumo-test.qcow2, the tiny test guest (guest/README.md; smoke test: guest/smoke.sh)"
 	@echo "make clean        remove bin/ and build/ (./kumo-data, your cloud, is kept)"
@@ -68,6 +69,9 @@ fuzz:
 
 conformance: build
 	SHARED=$(SHARED) scripts/conformance.sh $(CONFORMANCE_ARGS)
+
+conformance-compute: build guest-image
+	COMPUTE=1 SHARED=$(SHARED) scripts/conformance.sh $(CONFORMANCE_ARGS)
 
 bench: build
 	SHARED=$(SHARED) bench/run.sh
