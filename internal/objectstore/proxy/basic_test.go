@@ -145,7 +145,8 @@ func TestInfoHealthcheckCrossdomain(t *testing.T) {
 	}
 	for k := range info {
 		switch k {
-		case "swift", "crossdomain", "dlo", "slo", "account_quotas", "container_quotas", "tempurl", "bulk_delete", "bulk_upload":
+		case "swift", "crossdomain", "dlo", "slo", "account_quotas", "container_quotas", "tempurl", "bulk_delete", "bulk_upload",
+			"versioned_writes", "formpost", "staticweb":
 		default:
 			t.Errorf("/info lists %q, which is not implemented", k)
 		}

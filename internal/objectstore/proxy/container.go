@@ -27,6 +27,12 @@ type containerInfo struct {
 	status      int
 	read, write string
 	usage       usage
+	// versions is the container of old versions (X-Versions-Location or
+	// X-History-Location); history tells which mode.
+	versions string
+	history  bool
+	// header is the container's whole HEAD answer (staticweb's settings).
+	header http.Header
 }
 
 func (s *Server) containerInfo(rq *req, account, container string) containerInfo {
@@ -37,7 +43,8 @@ func (s *Server) containerInfo(rq *req, account, container string) containerInfo
 	}
 	resp.Body.Close()
 	return containerInfo{status: st, read: resp.Header.Get("X-Container-Read"), write: resp.Header.Get("X-Container-Write"),
-		usage: readUsage(resp.Header, "Container")}
+		usage: readUsage(resp.Header, "Container"), versions: versionsOf(resp.Header),
+		history: resp.Header.Get("X-History-Location") != "", header: resp.Header}
 }
 
 // canRead decides a read of a container (listing) or of one of its objects.
@@ -133,6 +140,9 @@ func (s *Server) containerWrite(rq *req) {
 				}
 				hdr.Set(k, v)
 			}
+		}
+		if !versionsHeaders(rq, in, hdr) {
+			return
 		}
 	}
 	if m == http.MethodPut {

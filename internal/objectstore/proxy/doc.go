@@ -9,7 +9,10 @@
 //
 // Besides the core API it does what these Swift middlewares do, and /info
 // lists exactly them: crossdomain, dlo, slo, tempurl, bulk_delete,
-// bulk_upload, account_quotas, container_quotas (healthcheck too, which
-// Swift does not list). Not built yet: FormPost, versioned writes,
-// staticweb, container sync, CORS, X-Newest, ranges over large objects.
+// bulk_upload, account_quotas, container_quotas, versioned_writes (stack
+// and history modes), formpost, staticweb (healthcheck too, which Swift
+// does not list). Middleware work that needs the proxy itself (archiving a
+// version, a form's upload, an index page) goes through subrequests
+// (subrequest.go) that carry the caller's identity. Not built yet:
+// container sync, CORS, X-Newest, ranges over large objects.
 package proxy

@@ -45,6 +45,9 @@ func (s *Server) info(rq *req) {
 		"account_quotas":   map[string]any{},
 		"container_quotas": map[string]any{},
 		"dlo":              map[string]any{"max_segments": maxDLOSegments},
+		"formpost":         map[string]any{"allowed_digests": []string{"sha1", "sha256", "sha512"}},
+		"staticweb":        map[string]any{},
+		"versioned_writes": map[string]any{"allowed_flags": []string{"x-versions-location", "x-history-location"}},
 	}
 	b, _ := json.Marshal(doc)
 	h := rq.w.Header()

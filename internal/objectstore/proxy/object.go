@@ -13,7 +13,9 @@ func (s *Server) handleObject(rq *req) {
 	case http.MethodGet, http.MethodHead:
 		s.objectGet(rq)
 	case http.MethodPut:
-		s.objectPut(rq)
+		if s.archiveCurrent(rq) {
+			s.objectPut(rq)
+		}
 	case "COPY":
 		if rq.tempURL {
 			rq.fail(http.StatusUnauthorized, "Temp URL invalid")
@@ -23,7 +25,9 @@ func (s *Server) handleObject(rq *req) {
 	case http.MethodPost:
 		s.objectPost(rq)
 	case http.MethodDelete:
-		s.objectDelete(rq)
+		if !s.versionedDelete(rq) {
+			s.objectDelete(rq)
+		}
 	default:
 		rq.w.Header().Set("Allow", "HEAD, GET, PUT, POST, DELETE, COPY")
 		rq.fail(http.StatusMethodNotAllowed, "")
@@ -194,7 +198,7 @@ func (s *Server) objectPost(rq *req) {
 }
 
 func (s *Server) objectDelete(rq *req) {
-	ci := s.containerInfo(rq, rq.account, rq.container)
+	ci := s.ownContainerInfo(rq)
 	if !s.canWrite(rq, ci.write) {
 		s.deny(rq)
 		return

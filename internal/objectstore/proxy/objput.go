@@ -25,6 +25,9 @@ func (s *Server) objectPut(rq *req) {
 			src.account = unquotePath(a)
 		}
 		src.owner = s.isOwner(src)
+		if a, ok := subAuthOf(rq.r); ok && a.owner && src.account == rq.account {
+			src.owner = true // a pre-authorized subrequest (temp URL, FormPost) archiving a version
+		}
 	}
 	s.putObject(rq, src)
 }
@@ -37,7 +40,7 @@ func (s *Server) putObject(rq, src *req) {
 		rq.fail(http.StatusBadRequest, lengthError(len(rq.object)))
 		return
 	}
-	ci := s.containerInfo(rq, rq.account, rq.container)
+	ci := s.ownContainerInfo(rq)
 	if !s.canWrite(rq, ci.write) {
 		s.deny(rq)
 		return

@@ -116,6 +116,8 @@ type req struct {
 	// levelVal caches level(): the account ACL costs a backend request.
 	levelVal   access
 	levelKnown bool
+	// ci caches ownContainerInfo: versioning and the write both need it.
+	ci *containerInfo
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -138,15 +140,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.parsePath(rq) {
 		return
 	}
-	if !s.authenticate(rq) {
+	a, sub := subAuthOf(r)
+	if !sub && isFormPost(r) {
+		s.formPost(rq)
 		return
 	}
-	if hasTempURL(r) {
+	if sub {
+		rq.token, rq.owner = a.token, a.owner
+	} else if !s.authenticate(rq) {
+		return
+	} else if hasTempURL(r) {
 		if !s.tempURLAuthorize(rq) {
 			rq.fail(http.StatusUnauthorized, "Temp URL invalid")
 			return
 		}
 		rq.owner, rq.tempURL = true, true
+	}
+	if !sub && s.staticWeb(rq) {
+		return
 	}
 	switch {
 	case isBulk(r) && !rq.tempURL:
