@@ -19,8 +19,13 @@ import (
 // paused). QEMU daemonizes into its own session, so it outlives kumo. On
 // error a QEMU that did start is stopped again.
 func (d *Driver) start(ctx context.Context, in *instance, r *record, o launchOpts) (err error) {
-	if _, alive := in.pid(); alive {
+	pid, alive := in.pid()
+	if alive {
 		return fmt.Errorf("qemu: instance %s is already running", in.uuid)
+	}
+	// A QEMU that just died may still hold its disk locks: let it finish.
+	if pid > 0 && !waitExitCtx(ctx, pid, in.uuid, 10*time.Second) {
+		return fmt.Errorf("qemu: the previous QEMU of %s (pid %d) is still exiting", in.uuid, pid)
 	}
 	if err := tapsExist(r.NICs); err != nil {
 		return fmt.Errorf("qemu: start %s: %w", in.uuid, err)
@@ -135,7 +140,7 @@ func (d *Driver) kill(in *instance) error {
 func waitExit(pid int, uuid string, timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
 	for {
-		if !processIsGuest(pid, uuid) {
+		if !processIsGuest(pid, uuid) && !processExiting(pid) {
 			return true
 		}
 		if time.Now().After(deadline) {
@@ -143,6 +148,15 @@ func waitExit(pid int, uuid string, timeout time.Duration) bool {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// processExiting reports a process in the middle of exiting: its memory
+// (and so its command line) is already gone but its files, and QEMU's
+// locks on the disk images, may not be released yet. A new QEMU started on
+// the same disk in that window fails with "Failed to get write lock".
+func processExiting(pid int) bool {
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	return err == nil && len(cmdline) == 0 && !processIsZombie(pid)
 }
 
 // waitExitCtx is waitExit bounded by ctx as well.
