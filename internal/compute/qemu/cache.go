@@ -2,14 +2,8 @@ package qemu
 
 import (
 	"context"
-	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"log/slog"
 	"os"
@@ -137,23 +131,9 @@ func (c *imageCache) download(ctx context.Context, img virt.Image, src, format, 
 	if img.Open == nil {
 		return fmt.Errorf("image %s: no data source", img.ID)
 	}
-	want := map[string]string{}
-	if img.Checksum != "" {
-		want["md5"] = strings.ToLower(img.Checksum)
-	}
-	if img.HashAlgo != "" && img.HashValue != "" {
-		want[strings.ToLower(img.HashAlgo)] = strings.ToLower(img.HashValue)
-	}
-	if len(want) == 0 {
-		return fmt.Errorf("image %s has no checksum to verify it against", img.ID)
-	}
-	hashes := map[string]hash.Hash{}
-	for algo := range want {
-		h, err := newHash(algo)
-		if err != nil {
-			return fmt.Errorf("image %s: %w", img.ID, err)
-		}
-		hashes[algo] = h
+	verify, err := virt.NewVerifier(img)
+	if err != nil {
+		return err
 	}
 
 	tmp, err := os.CreateTemp(c.dir, "."+img.ID+".part-*")
@@ -168,22 +148,13 @@ func (c *imageCache) download(ctx context.Context, img virt.Image, src, format, 
 	if err != nil {
 		return fmt.Errorf("image %s: open data: %w", img.ID, err)
 	}
-	writers := []io.Writer{tmp}
-	for _, h := range hashes {
-		writers = append(writers, h)
-	}
-	n, err := io.Copy(io.MultiWriter(writers...), ctxReader{ctx, rc})
+	n, err := io.Copy(io.MultiWriter(tmp, verify), ctxReader{ctx, rc})
 	rc.Close()
 	if err != nil {
 		return fmt.Errorf("image %s: download: %w", img.ID, err)
 	}
-	if img.Size > 0 && n != img.Size {
-		return fmt.Errorf("image %s: got %d bytes, Glance says %d", img.ID, n, img.Size)
-	}
-	for algo, h := range hashes {
-		if got := hex.EncodeToString(h.Sum(nil)); got != want[algo] {
-			return fmt.Errorf("image %s: %s checksum mismatch: got %s, want %s", img.ID, algo, got, want[algo])
-		}
+	if err := verify.Check(); err != nil {
+		return err
 	}
 	if err := tmp.Sync(); err != nil {
 		return err
@@ -216,22 +187,6 @@ func (c *imageCache) download(ctx context.Context, img virt.Image, src, format, 
 	}
 	c.log.Info("cached base image", "image", img.ID, "format", img.DiskFormat, "bytes", n)
 	return syncFile(c.dir)
-}
-
-func newHash(algo string) (hash.Hash, error) {
-	switch algo {
-	case "md5":
-		return md5.New(), nil
-	case "sha1":
-		return sha1.New(), nil
-	case "sha256":
-		return sha256.New(), nil
-	case "sha384":
-		return sha512.New384(), nil
-	case "sha512":
-		return sha512.New(), nil
-	}
-	return nil, fmt.Errorf("unsupported hash algorithm %q", algo)
 }
 
 // syncFile fsyncs a file or directory by name.

@@ -8,14 +8,8 @@ package simulated
 
 import (
 	"context"
-	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"slices"
 	"strings"
@@ -176,64 +170,26 @@ func fetch(ctx context.Context, img virt.Image) error {
 	if img.Open == nil {
 		return fmt.Errorf("image %s has no data", img.ID)
 	}
-	want := map[string]string{}
-	if img.Checksum != "" {
-		want["md5"] = strings.ToLower(img.Checksum)
-	}
-	if img.HashAlgo != "" && img.HashValue != "" {
-		want[strings.ToLower(img.HashAlgo)] = strings.ToLower(img.HashValue)
-	}
-	if len(want) == 0 {
-		return fmt.Errorf("image %s has no checksum to verify it against", img.ID)
-	}
-	hashes := map[string]hash.Hash{}
-	var writers []io.Writer
-	for algo := range want {
-		h, err := newHash(algo)
-		if err != nil {
-			return fmt.Errorf("image %s: %w", img.ID, err)
-		}
-		hashes[algo] = h
-		writers = append(writers, h)
+	verify, err := virt.NewVerifier(img)
+	if err != nil {
+		return err
 	}
 	r, err := img.Open(ctx)
 	if err != nil {
 		return fmt.Errorf("image %s: %w", img.ID, err)
 	}
 	defer r.Close()
-	n, err := io.Copy(io.MultiWriter(writers...), r)
-	if err != nil {
+	if _, err := io.Copy(verify, r); err != nil {
 		return fmt.Errorf("image %s: read: %w", img.ID, err)
 	}
-	if img.Size > 0 && n != img.Size {
-		return fmt.Errorf("image %s: got %d bytes, expected %d", img.ID, n, img.Size)
-	}
-	for algo, h := range hashes {
-		if hex.EncodeToString(h.Sum(nil)) != want[algo] {
-			return fmt.Errorf("image %s: %s checksum mismatch", img.ID, algo)
-		}
+	if err := verify.Check(); err != nil {
+		return err
 	}
 	return nil
 }
 
 // newHash returns the hash Glance names algo (os_hash_algo, or md5 for
 // the legacy checksum).
-func newHash(algo string) (hash.Hash, error) {
-	switch algo {
-	case "md5":
-		return md5.New(), nil
-	case "sha1":
-		return sha1.New(), nil
-	case "sha256":
-		return sha256.New(), nil
-	case "sha384":
-		return sha512.New384(), nil
-	case "sha512":
-		return sha512.New(), nil
-	}
-	return nil, fmt.Errorf("unsupported hash algorithm %q", algo)
-}
-
 // Destroy forgets the instance; an unknown one is not an error.
 func (d *Driver) Destroy(ctx context.Context, uuid string) error {
 	if err := d.enter(ctx, OpDestroy, uuid); err != nil {
