@@ -43,6 +43,7 @@ type Cloud struct {
 	compute        *computeParts
 	ObjectStoreURL string // e.g. http://127.0.0.1:8080 (accounts under /v1/AUTH_<project>)
 	storage        *node.Node
+	tokens         *serviceTokens
 	swift          *proxy.Server
 	AdminPassword  string
 	listeners      []namedListener
@@ -144,12 +145,27 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Cloud, er
 	tokens := newServiceTokens(c.Identity)
 	// Quotas are the identity service's unified limits for "image", in
 	// the region Bootstrap puts the endpoints in (BootstrapOptions' default).
+	c.tokens = tokens
 	stores := make([]image.StoreConfig, 0, len(cfg.Image.EnabledBackends))
+	var imageObjects image.ObjectStore
 	for _, st := range cfg.Image.EnabledBackends {
-		stores = append(stores, image.StoreConfig{ID: st.ID, Dir: st.Path, Description: st.Description, Default: st.Default})
+		stores = append(stores, image.StoreConfig{ID: st.ID, Type: st.Type, Dir: st.Path, Container: st.Container,
+			Description: st.Description, Default: st.Default})
+		if st.Type == "swift" {
+			// Image data goes to the service project's account, as Glance's
+			// single-tenant swift store; the object store starts later, so
+			// the account is looked up on use.
+			imageObjects = &image.SwiftClient{Auth: func(ctx context.Context) (string, string, error) {
+				id, err := c.Identity.ProjectID(ctx, identity.DefaultDomainID, "service")
+				if err != nil {
+					return "", "", err
+				}
+				return c.ObjectStoreURL + "/v1/AUTH_" + id, tokens.For(id), nil
+			}}
+		}
 	}
 	c.Image, err = image.New(ctx, image.Config{DataDir: cfg.DataDir, PolicyFile: cfg.Image.PolicyFile, IdentityURL: c.IdentityURL,
-		Limits: c.Identity, LimitRegion: "RegionOne", Stores: stores}, c.db, tokens, log)
+		Limits: c.Identity, LimitRegion: "RegionOne", Stores: stores, ObjectStore: imageObjects}, c.db, tokens, log)
 	if err != nil {
 		c.db.Close()
 		return nil, err

@@ -53,7 +53,7 @@ func (c *Cloud) startObjectStore() error {
 		return err
 	}
 	c.swift, err = proxy.New(proxy.Config{AccountRing: acct, ContainerRing: cont, ObjectRing: obj,
-		Validator: c.Identity, IdentityURL: c.IdentityURL, Log: c.log})
+		Validator: c.tokens, IdentityURL: c.IdentityURL, Log: c.log})
 	return err
 }
 

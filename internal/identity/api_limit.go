@@ -603,3 +603,13 @@ func (s *Service) ProjectExists(ctx context.Context, id string) (bool, error) {
 	}
 	return err == nil, err
 }
+
+// ProjectID returns the id of a project by domain and name (kumo up finds
+// its service project with it).
+func (s *Service) ProjectID(ctx context.Context, domainID, name string) (string, error) {
+	p, err := s.store.GetProjectByName(ctx, domainID, name)
+	if err != nil {
+		return "", err
+	}
+	return p.ID, nil
+}

@@ -12,7 +12,6 @@ import (
 	"mime"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -86,6 +85,9 @@ func uploadImage(c *call) error {
 	if c.r.ContentLength > c.s.cfg.MaxImageSize {
 		return httpapi.Errorf(http.StatusRequestEntityTooLarge, "The incoming image is too large: %d bytes exceed the limit of %d bytes", c.r.ContentLength, c.s.cfg.MaxImageSize)
 	}
+	if err := st.tooLarge(c.r.ContentLength); err != nil {
+		return err
+	}
 	im.Status, im.UpdatedAt = statusSaving, c.s.now()
 	if err := c.s.store.SaveData(c.ctx, im, statusQueued); err != nil {
 		if errors.Is(err, errStale) {
@@ -113,7 +115,7 @@ func uploadImage(c *call) error {
 	}
 	im.HasData, im.Status, im.UpdatedAt = true, statusActive, c.s.now()
 	if err := c.s.store.SaveDataIn(ctx, im, statusSaving, locChange{add: st.ID}); err != nil {
-		_ = os.Remove(st.path(im.ID))
+		_ = st.remove(ctx, im.ID)
 		if errors.Is(err, errNotFound) || errors.Is(err, errStale) {
 			return httpapi.Errorf(http.StatusGone, "Image %s could not be found after upload. The image may have been deleted during the upload, cleaning up the chunks uploaded.", im.ID)
 		}
@@ -182,11 +184,13 @@ func (s *Service) receive(ctx context.Context, st *fsStore, im *Image, body io.R
 		}
 		out.virtualSize = info.VirtualSize
 	}
-	if err := os.Rename(tmp, st.path(im.ID)); err != nil {
-		return out, fmt.Errorf("store image data: %w", err)
+	if err := st.tooLarge(n); err != nil {
+		return out, err
 	}
-	ok = true
-	syncDir(filepath.Dir(tmp))
+	ok = true // commit removes tmp
+	if err := st.commit(ctx, tmp, im.ID, n, hexSum(md)); err != nil {
+		return out, err
+	}
 	out.size, out.md5, out.sha512 = n, hexSum(md), hexSum(sh)
 	return out, nil
 }
@@ -258,14 +262,6 @@ func downloadImage(c *call) error {
 	if !im.HasData || im.Size == nil {
 		return c.noContent()
 	}
-	f, err := c.s.openData(im)
-	if errors.Is(err, os.ErrNotExist) {
-		return c.noContent()
-	}
-	if err != nil {
-		return err
-	}
-	defer f.Close()
 	size := *im.Size
 	start, length, status := int64(0), size, http.StatusOK
 	if rh := c.r.Header.Get("Range"); rh != "" {
@@ -278,6 +274,14 @@ func downloadImage(c *call) error {
 		start, length, status = s, l, http.StatusPartialContent
 		c.w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, start+length-1, size))
 	}
+	body, closer, err := c.s.openData(c.ctx, im, start, length)
+	if errors.Is(err, os.ErrNotExist) {
+		return c.noContent()
+	}
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
 	h := c.w.Header()
 	h.Set("Content-Type", "application/octet-stream")
 	if im.Checksum != nil {
@@ -288,15 +292,12 @@ func downloadImage(c *call) error {
 	if c.r.Method == http.MethodHead {
 		return nil
 	}
-	if _, err := f.Seek(start, io.SeekStart); err != nil {
-		return nil
-	}
 	// Errors here mean the client went away; the status is already sent.
 	// The file goes to the server's own writer, whose ReadFrom hands it to
 	// the kernel (sendfile(2) on a TCP connection): no copy through user
 	// space. The access log's byte count misses it (the platform's status
 	// writer has no ReadFrom).
-	_, _ = io.Copy(readerFrom(c.w), io.LimitReader(f, length))
+	_, _ = io.Copy(readerFrom(c.w), body)
 	return nil
 }
 

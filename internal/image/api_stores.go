@@ -3,7 +3,6 @@ package image
 import (
 	"errors"
 	"net/http"
-	"os"
 
 	"kumo/internal/platform/httpapi"
 )
@@ -60,8 +59,14 @@ func listStoresDetail(c *call) error {
 	out := make([]any, 0, len(c.s.stores.list))
 	for _, st := range c.s.stores.list {
 		v := storeJSON(st)
-		v["type"] = "file"
-		v["properties"] = map[string]any{"data_dir": st.Dir, "chunk_size": copyChunk, "thin_provisioning": false}
+		v["type"] = st.Type
+		if st.swift != nil {
+			// glance_store reports these in bytes (its defaults: 5120 and
+			// 200 MiB); kumo stores no large objects, so the first is the cap.
+			v["properties"] = map[string]any{"container": st.Container, "large_object_size": swiftMaxObject, "large_object_chunk_size": 200 << 20}
+		} else {
+			v["properties"] = map[string]any{"data_dir": st.Dir, "chunk_size": copyChunk, "thin_provisioning": false}
+		}
 		out = append(out, v)
 	}
 	return c.json(http.StatusOK, map[string]any{"stores": out})
@@ -105,7 +110,7 @@ func deleteFromStore(c *call) error {
 	case err != nil:
 		return err
 	}
-	if err := os.Remove(c.s.stores.get(stID).path(id)); err != nil && !os.IsNotExist(err) {
+	if err := c.s.stores.get(stID).remove(c.ctx, id); err != nil {
 		c.s.log.Warn("image: removing image data from store", "image", id, "store", stID, "err", err)
 	}
 	return c.noContent()

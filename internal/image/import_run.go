@@ -211,7 +211,7 @@ func (s *Service) importTo(ctx context.Context, task *Task, stID string, copying
 		err = errNotImporting
 	}
 	if err != nil {
-		_ = os.Remove(st.path(im.ID))
+		_ = st.remove(bg, im.ID)
 		if errors.Is(err, errNotFound) {
 			return false, errImportImageDeleted
 		}
@@ -241,7 +241,7 @@ func (s *Service) importTo(ctx context.Context, task *Task, stID string, copying
 	}
 	cur.UpdatedAt = s.now()
 	if err := s.store.SaveDataIn(bg, cur, from, locChange{add: stID}, props...); err != nil {
-		_ = os.Remove(st.path(im.ID))
+		_ = st.remove(bg, im.ID)
 		if errors.Is(err, errNotFound) || errors.Is(err, errStale) {
 			return false, errImportImageDeleted
 		}
@@ -272,30 +272,27 @@ func (s *Service) receiveStaged(ctx context.Context, im *Image, st *fsStore) (re
 // st: a temporary file, fsynced, checked against the image's checksum,
 // renamed into place.
 func (s *Service) copyData(ctx context.Context, im *Image, st *fsStore) error {
-	src, err := s.openData(im)
+	if im.Size == nil {
+		return errors.New("the image has no data to copy")
+	}
+	if err := st.tooLarge(*im.Size); err != nil {
+		return err
+	}
+	src, closer, err := s.openData(ctx, im, 0, *im.Size)
 	if err != nil {
 		return fmt.Errorf("the image data cannot be read: %w", err)
 	}
-	defer src.Close()
-	fi, err := src.Stat()
-	if err != nil {
-		return err
-	}
+	defer closer.Close()
 	tmp := st.path(im.ID) + ".tmp"
 	h := md5.New()
-	if _, err := s.spool(tmp, ctxReader{ctx, src}, fi.Size(), h, nil); err != nil {
+	if _, err := s.spool(tmp, ctxReader{ctx, src}, *im.Size, h, nil); err != nil {
 		return err
 	}
 	if im.Checksum != nil && hexSum(h) != *im.Checksum {
 		_ = os.Remove(tmp)
 		return errors.New("the copied data does not match the image's checksum")
 	}
-	if err := os.Rename(tmp, st.path(im.ID)); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("store image data: %w", err)
-	}
-	syncDir(st.Dir)
-	return nil
+	return st.commit(ctx, tmp, im.ID, *im.Size, hexSum(h))
 }
 
 // markFailed moves a store from the importing list to the failed one.
@@ -328,7 +325,7 @@ func (s *Service) revertImport(ctx context.Context, task *Task, done []string, c
 	}
 	for _, st := range done {
 		if err := s.store.RemoveLocation(ctx, task.ImageID, st, s.now()); err == nil {
-			_ = os.Remove(s.stores.get(st).path(task.ImageID))
+			_ = s.stores.get(st).remove(ctx, task.ImageID)
 		}
 	}
 	im, err := s.store.GetImage(ctx, task.ImageID)

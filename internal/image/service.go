@@ -40,6 +40,9 @@ type Config struct {
 	// enabled_backends. None: one store "local" at DataDir/images and
 	// the multi-store API off.
 	Stores []StoreConfig
+	// ObjectStore holds the data of the stores of type "swift" (kumo's
+	// object store, on the image service's own account); nil: none.
+	ObjectStore ObjectStore
 }
 
 func (c *Config) setDefaults() {
@@ -91,7 +94,7 @@ func New(ctx context.Context, cfg Config, d *db.DB, v authn.Validator, log *slog
 	if err != nil {
 		return nil, fmt.Errorf("image: policy: %w", err)
 	}
-	ss, err := newStores(cfg.DataDir, cfg.Stores)
+	ss, err := newStores(cfg.DataDir, cfg.Stores, cfg.ObjectStore)
 	if err != nil {
 		return nil, err
 	}

@@ -1,19 +1,26 @@
 package image
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 )
 
-// StoreConfig is one filesystem image store (Glance's enabled_backends
-// entry of type "file", with its filesystem_store_datadir and
+// StoreConfig is one image store (Glance's enabled_backends entry, with
+// its filesystem_store_datadir or swift_store_container, and
 // store_description).
 type StoreConfig struct {
-	ID          string
-	Dir         string // "" means DataDir/images for "local", DataDir/images-<id> otherwise
+	ID string
+	// Type is "file" ("" too) or "swift" (Config.ObjectStore holds the data).
+	Type string
+	// Dir is where the data lives (file) or is spooled (swift); "" means
+	// DataDir/images for "local", DataDir/images-<id> otherwise.
+	Dir         string
+	Container   string // swift: the container, "" means "glance"
 	Description string
 	Default     bool // Glance's default_backend; the first store when none is
 }
@@ -22,9 +29,12 @@ type StoreConfig struct {
 // migration 0004 records the images stored before stores existed in it.
 const defaultStoreID = "local"
 
-// fsStore is a configured store: image data lives in Dir/<image id>.
+// fsStore is a configured store: image data lives in Dir/<image id>, or
+// for a swift store in object <image id> of Container (swift not nil),
+// spooled and checked in Dir first.
 type fsStore struct {
 	StoreConfig
+	swift ObjectStore
 }
 
 func (st *fsStore) path(id string) string { return filepath.Join(st.Dir, id) }
@@ -39,7 +49,7 @@ type stores struct {
 
 // newStores resolves the configured stores; none configured is one store
 // "local" at DataDir/images (kumo's layout before stores), multi off.
-func newStores(dataDir string, cfg []StoreConfig) (*stores, error) {
+func newStores(dataDir string, cfg []StoreConfig, obj ObjectStore) (*stores, error) {
 	ss := &stores{multi: len(cfg) > 0}
 	if len(cfg) == 0 {
 		cfg = []StoreConfig{{ID: defaultStoreID}}
@@ -67,7 +77,22 @@ func newStores(dataDir string, cfg []StoreConfig) (*stores, error) {
 		if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 			return nil, fmt.Errorf("image: store %s: %w", c.ID, err)
 		}
-		ss.list = append(ss.list, &fsStore{StoreConfig: c})
+		st := &fsStore{StoreConfig: c}
+		switch c.Type {
+		case "", "file":
+			st.Type = "file"
+		case "swift":
+			if obj == nil {
+				return nil, fmt.Errorf("image: store %s is of type swift but there is no object store", c.ID)
+			}
+			if st.Container == "" {
+				st.Container = "glance"
+			}
+			st.swift = obj
+		default:
+			return nil, fmt.Errorf("image: store %s: unknown type %q", c.ID, c.Type)
+		}
+		ss.list = append(ss.list, st)
 	}
 	ss.deflt = ss.list[def]
 	ss.deflt.Default = true
@@ -101,24 +126,25 @@ func (ss *stores) ids() []string {
 // those of a crash).
 func (s *Service) removeData(id string) {
 	for _, st := range s.stores.list {
-		if err := os.Remove(st.path(id)); err != nil && !os.IsNotExist(err) {
+		if err := st.remove(context.Background(), id); err != nil {
 			s.log.Warn("image: removing image data", "image", id, "store", st.ID, "err", err)
 		}
 	}
 }
 
-// openData opens an image's data in the first of its stores (the
-// default first) whose file is there.
-func (s *Service) openData(im *Image) (*os.File, error) {
+// openData opens length bytes from start of an image's data in the first
+// of its stores (the default first) that has it. For a file store the
+// reader is an io.LimitedReader of the *os.File (sendfile can send it).
+func (s *Service) openData(ctx context.Context, im *Image, start, length int64) (io.Reader, io.Closer, error) {
 	var firstErr error
 	order := append([]*fsStore{s.stores.deflt}, s.stores.list...)
 	for _, st := range order {
 		if !slices.Contains(im.Stores, st.ID) {
 			continue
 		}
-		f, err := os.Open(st.path(im.ID))
+		r, c, err := st.open(ctx, im.ID, start, length)
 		if err == nil {
-			return f, nil
+			return r, c, nil
 		}
 		if firstErr == nil {
 			firstErr = err
@@ -127,7 +153,7 @@ func (s *Service) openData(im *Image) (*os.File, error) {
 	if firstErr == nil {
 		firstErr = os.ErrNotExist
 	}
-	return nil, firstErr
+	return nil, nil, firstErr
 }
 
 // storesProp is the image view's "stores": its stores, sorted, comma

@@ -71,12 +71,19 @@ type Image struct {
 	EnabledBackends []ImageStore `yaml:"enabled_backends"`
 }
 
-// ImageStore is one filesystem image store, named as Glance's
+// ImageStore is one image store (filesystem or swift), named as Glance's
 // [<store id>] section options.
 type ImageStore struct {
 	ID string `yaml:"id"`
-	// Path is filesystem_store_datadir; "" means DATA/images for the
-	// store "local" and DATA/images-<id> for the others.
+	// Type is the store's kind: "file" (the default) or "swift" (kumo's
+	// object store).
+	Type string `yaml:"type"`
+	// Container is swift_store_container for a swift store; "" means
+	// "glance".
+	Container string `yaml:"swift_store_container"`
+	// Path is filesystem_store_datadir (a swift store spools there); ""
+	// means DATA/images for the store "local" and DATA/images-<id> for
+	// the others.
 	Path        string `yaml:"filesystem_store_datadir"`
 	Description string `yaml:"store_description"`
 	// Default marks [glance_store] default_backend (else the first).
