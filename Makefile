@@ -35,6 +35,7 @@ help:
 	@echo "make conformance-compute  Tempest's compute list with real guests (about 15 minutes; not in CI)"
 	@echo "make bench        token workloads (loadgen, kumobench) vs Keystone, and image upload/download/list"
 	@echo "make guest-image  build/guest/kumo-test.qcow2, the tiny test guest (guest/README.md; smoke test: guest/smoke.sh)"
+	@echo "make cloud-image  build/guest/debian-cloud.qcow2, a Debian 12 cloud-init image from Debian packages (root, mmdebstrap; guest/README.md)"
 	@echo "make clean        remove bin/ and build/ (./kumo-data, your cloud, is kept)"
 
 build:
@@ -79,6 +80,12 @@ bench: build
 # The compute tests' guest: Debian cloud kernel + busybox, built without root.
 guest-image:
 	guest/build.sh
+
+# A real cloud-init cloud image (Debian 12) for by-hand tests: needs root
+# and mmdebstrap; test/e2e/cloudimage_test.go boots it on kumo.
+.PHONY: cloud-image
+cloud-image:
+	guest/debian-cloud.sh
 
 clean:
 	rm -rf bin build
