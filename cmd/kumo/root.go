@@ -25,13 +25,14 @@ func rootCmd() *cobra.Command {
 		Use:   "kumo",
 		Short: "kumo is an OpenStack-compatible cloud in one binary",
 		Long: `kumo speaks the OpenStack APIs (today: Identity v3 as Keystone, Image v2 as
-Glance) so the
-openstack CLI, the SDKs, Terraform and Tempest work against it unchanged.
-Start an all-in-one cloud with "kumo up".`,
+Glance, Compute v2.1 as Nova and Object Storage v1 as Swift) so the openstack
+CLI, the SDKs, Terraform and Tempest work against it unchanged.
+Start an all-in-one cloud with "kumo up"; "kumo serve --roles objectstore-node"
+runs one more object-store storage node.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(upCmd(), versionCmd(), adminCmd())
+	root.AddCommand(upCmd(), serveCmd(), versionCmd(), adminCmd())
 	return root
 }
 
@@ -74,7 +75,10 @@ func upCmd() *cobra.Command {
 		Short: "Start an all-in-one cloud in the foreground",
 		Long: `Start every kumo service in this process on the standard OpenStack ports
 (identity 5000, image 9292, compute 8774, object-store 8080; the object store's
-storage node on 6200-6202), plus --port-offset. The first start creates the data
+storage node on 6200-6202), plus --port-offset. With object_store.node: false
+in the config, the object store is only the Swift proxy, in front of storage
+nodes run by "kumo serve --roles objectstore-node" on the rings in
+object_store.swift_dir. The first start creates the data
 directory, the admin user, the admin and service projects, the roles
 admin > member > reader, the region RegionOne and the service catalog, and
 writes DIR/openrc and DIR/clouds.yaml (cloud "kumo"). Later starts keep all

@@ -15,10 +15,21 @@ import (
 // whose devices are directories under DATA/objectstore/devices, its
 // servers on loopback only (the proxy is their one client), rings built at
 // the first start (then reloaded: `kumo admin ring` can show them), and the
-// Swift proxy, served on the object-store port.
+// Swift proxy, served on the object-store port. With object_store.node
+// false only the proxy runs, on the rings and hash path in swift_dir, in
+// front of nodes started by kumo serve --roles objectstore-node.
 func (c *Cloud) startObjectStore() error {
 	cfg := c.cfg
-	root := filepath.Join(cfg.DataDir, "objectstore")
+	if !cfg.ObjectStore.Node {
+		_, rs, err := node.LoadSwiftDir(cfg.SwiftDirPath())
+		if err != nil {
+			return fmt.Errorf("%w (object_store.node is false: kumo up runs only the proxy, on the rings of an existing cluster)", err)
+		}
+		c.swift, err = proxy.New(proxy.Config{AccountRing: rs.Account, ContainerRing: rs.Container, ObjectRing: rs.Object,
+			Validator: c.tokens, IdentityURL: c.IdentityURL, Log: c.log})
+		return err
+	}
+	root := cfg.SwiftDirPath()
 	hp, err := node.LoadHashPath(filepath.Join(root, "hashpath.json"))
 	if err != nil {
 		return err
@@ -44,8 +55,11 @@ func (c *Cloud) startObjectStore() error {
 			return fmt.Errorf("object storage node: cannot listen on 127.0.0.1:%d: %w", p, err)
 		}
 	}
-	c.storage, err = node.Start(node.Config{Root: filepath.Join(root, "devices"), Devices: devices, HashPath: hp,
-		Object: ls[0], Container: ls[1], Account: ls[2], AccountRing: acct, ContainerRing: cont, ObjectRing: obj, Log: c.log})
+	ob := cfg.ObjectStore
+	c.storage, err = node.Start(node.Config{Root: cfg.DevicesRootPath(), Devices: devices, HashPath: hp,
+		Object: ls[0], Container: ls[1], Account: ls[2], AccountRing: acct, ContainerRing: cont, ObjectRing: obj,
+		Interval: ob.UpdaterInterval.Duration, ReplicationInterval: ob.ReplicationInterval.Duration,
+		AuditInterval: ob.AuditInterval.Duration, FallocateReserve: ob.FallocateReserve, Log: c.log})
 	if err != nil {
 		for _, l := range ls {
 			l.Close()

@@ -6,8 +6,9 @@
 // listeners should be on the addresses the rings name, which is how a node
 // recognizes its own devices.
 //
-// Tests start several nodes in one process; `kumo serve --roles storage`
-// starts one per host. Either way the proxy reaches them only over HTTP.
+// Tests start several nodes in one process; `kumo serve --roles
+// objectstore-node` starts one per host (or per loopback address). Either
+// way the proxy reaches them only over HTTP.
 package node
 
 import (
@@ -46,6 +47,19 @@ type Config struct {
 	ContainerRing, ObjectRing *ring.Ring
 	// Interval is how often the updaters and the expirer sweep. Default 30s.
 	Interval time.Duration
+	// ReplicationInterval is the pause between replicator passes (default
+	// Interval); AuditInterval between object auditor passes (default 30
+	// minutes; each pass reads at most AuditBytesPerSecond, default 10 MB/s
+	// as Swift's bytes_per_second; negative: unlimited).
+	ReplicationInterval, AuditInterval time.Duration
+	AuditBytesPerSecond                int64
+	// FallocateReserve keeps this many bytes of each device free: a PUT
+	// that would cross it gets 507 (Swift's fallocate_reserve).
+	FallocateReserve int64
+	// Local lists this node's "ip:port" addresses as the rings name them;
+	// empty means the listeners' addresses (which differ when a listener
+	// is on a wildcard address).
+	Local []string
 	// UpdateTimeout bounds the object server's wait for container updates.
 	UpdateTimeout time.Duration
 	Log           *slog.Logger
@@ -72,13 +86,22 @@ func Start(cfg Config) (*Node, error) {
 	if cfg.Interval <= 0 {
 		cfg.Interval = 30 * time.Second
 	}
+	if cfg.ReplicationInterval <= 0 {
+		cfg.ReplicationInterval = cfg.Interval
+	}
+	if cfg.AuditInterval <= 0 {
+		cfg.AuditInterval = 30 * time.Minute
+	}
+	if cfg.AuditBytesPerSecond == 0 {
+		cfg.AuditBytesPerSecond = 10_000_000
+	}
 	for _, d := range cfg.Devices {
 		if err := os.MkdirAll(filepath.Join(cfg.Root, d), 0o755); err != nil {
 			return nil, fmt.Errorf("node: create device %s: %w", d, err)
 		}
 	}
 	obj, err := objserver.NewStore(objserver.Config{Root: cfg.Root, HashPath: objserver.HashPath(cfg.HashPath),
-		UpdateTimeout: cfg.UpdateTimeout, Log: cfg.Log})
+		UpdateTimeout: cfg.UpdateTimeout, FallocateReserve: cfg.FallocateReserve, Log: cfg.Log})
 	if err != nil {
 		return nil, fmt.Errorf("node: object store: %w", err)
 	}
@@ -93,7 +116,7 @@ func Start(cfg Config) (*Node, error) {
 	n.serve(cfg.Object, objserver.NewServer(obj), cfg.Log)
 	n.serve(cfg.Container, containerserver.NewContainerServer(cs, updater, cfg.Log), cfg.Log)
 	n.serve(cfg.Account, containerserver.NewAccountServer(cs, cfg.Log), cfg.Log)
-	n.wg.Add(2)
+	n.wg.Add(3)
 	go func() {
 		defer n.wg.Done()
 		updater.Run(ctx, cfg.Interval)
@@ -101,6 +124,10 @@ func Start(cfg Config) (*Node, error) {
 	go func() {
 		defer n.wg.Done()
 		n.sweepObjects(ctx, cfg.Interval, cfg.Log)
+	}()
+	go func() {
+		defer n.wg.Done()
+		n.audit(ctx, cfg)
 	}()
 	if cfg.AccountRing != nil && cfg.ContainerRing != nil && cfg.ObjectRing != nil {
 		n.wg.Add(1)
@@ -116,12 +143,18 @@ func Start(cfg Config) (*Node, error) {
 // Swift's *-replicator daemons, so handoffs go home and replicas converge.
 func (n *Node) replicate(ctx context.Context, cfg Config) {
 	local := localAddrs(cfg.Object, cfg.Container, cfg.Account)
+	if len(cfg.Local) > 0 {
+		local = map[string]bool{}
+		for _, a := range cfg.Local {
+			local[a] = true
+		}
+	}
 	isLocal := func(ip string, port int) bool { return local[net.JoinHostPort(ip, strconv.Itoa(port))] }
 	objs := objserver.NewReplicator(n.Objects, objserver.RingPeers{Ring: cfg.ObjectRing, IsLocal: isLocal})
 	peers := containerserver.RingPeers{Accounts: cfg.AccountRing, Containers: cfg.ContainerRing, IsLocal: isLocal}
 	conts := containerserver.NewReplicator(n.Containers, containerserver.KindContainer, peers, nil, cfg.Log)
 	accts := containerserver.NewReplicator(n.Containers, containerserver.KindAccount, peers, nil, cfg.Log)
-	t := time.NewTicker(cfg.Interval)
+	t := time.NewTicker(cfg.ReplicationInterval)
 	defer t.Stop()
 	for {
 		select {
@@ -136,6 +169,29 @@ func (n *Node) replicate(ctx context.Context, cfg Config) {
 			if _, err := r.RunOnce(ctx); err != nil && ctx.Err() == nil {
 				cfg.Log.Warn("database replicator pass", "err", err)
 			}
+		}
+	}
+}
+
+// audit runs the object auditor, as Swift's object-auditor daemon: corrupt
+// replicas are quarantined and the replicator then restores them.
+func (n *Node) audit(ctx context.Context, cfg Config) {
+	a := objserver.NewAuditor(n.Objects)
+	a.BytesPerSecond = cfg.AuditBytesPerSecond
+	t := time.NewTicker(cfg.AuditInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		st, err := a.RunOnce(ctx)
+		if err != nil && ctx.Err() == nil {
+			cfg.Log.Warn("object auditor pass", "err", err)
+		}
+		if st.Quarantined > 0 {
+			cfg.Log.Warn("object auditor quarantined objects", "count", st.Quarantined)
 		}
 	}
 }

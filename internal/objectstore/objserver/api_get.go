@@ -47,6 +47,9 @@ func (srv *Server) get(w http.ResponseWriter, r *http.Request, o objReq) {
 		// Swift ignores a Range it cannot parse and serves the whole object.
 		r.Header.Del("Range")
 	}
+	if srv.serveVerified(w, r, o, obj, f) {
+		return
+	}
 	body := &verifyingReader{sr: io.NewSectionReader(f, 0, obj.dataLen), size: obj.dataLen, h: md5.New()}
 	http.ServeContent(w, r, "", obj.timestamp().Ceil(), body)
 	if body.done && hex.EncodeToString(body.h.Sum(nil)) != obj.meta["ETag"] {

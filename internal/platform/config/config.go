@@ -6,6 +6,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,40 @@ type ObjectStore struct {
 	// puts two on one device). Defaults 3 and 3; 1 and 1 for tiny machines.
 	Devices  int `yaml:"devices"`
 	Replicas int `yaml:"replicas"`
+	// Node runs that storage node inside kumo up (the default). false: kumo
+	// up runs only the Swift proxy, in front of storage nodes started
+	// apart (kumo serve --roles objectstore-node) on the rings in SwiftDir.
+	Node bool `yaml:"node"`
+	// SwiftDir holds what the proxy and every node share, as Swift's
+	// /etc/swift: hashpath.json and the rings. Default DATA/objectstore.
+	SwiftDir string `yaml:"swift_dir"`
+	// DevicesRoot holds a node's device directories (Swift's devices,
+	// /srv/node). Default DATA/objectstore/devices.
+	DevicesRoot string `yaml:"devices_root"`
+	// Pauses between a node's passes: container and object updaters and
+	// the expirer (default 30s), replicators (30s), object auditor (30m).
+	UpdaterInterval     Duration `yaml:"updater_interval"`
+	ReplicationInterval Duration `yaml:"replication_interval"`
+	AuditInterval       Duration `yaml:"audit_interval"`
+	// FallocateReserve is Swift's fallocate_reserve in bytes: a PUT that
+	// would leave less free on a device gets 507. Default 0.
+	FallocateReserve int64 `yaml:"fallocate_reserve"`
+}
+
+// SwiftDirPath is ObjectStore.SwiftDir or its default.
+func (c Config) SwiftDirPath() string {
+	if c.ObjectStore.SwiftDir != "" {
+		return c.ObjectStore.SwiftDir
+	}
+	return filepath.Join(c.DataDir, "objectstore")
+}
+
+// DevicesRootPath is ObjectStore.DevicesRoot or its default.
+func (c Config) DevicesRootPath() string {
+	if c.ObjectStore.DevicesRoot != "" {
+		return c.ObjectStore.DevicesRoot
+	}
+	return filepath.Join(c.DataDir, "objectstore", "devices")
 }
 
 // Compute holds the compute service's options, named as Nova's where it
@@ -59,6 +94,10 @@ type Compute struct {
 	// QEMUBinary is the emulator to run (libvirt's <emulator>): default
 	// qemu-system-x86_64 from PATH.
 	QEMUBinary string `yaml:"qemu_binary"`
+	// ShelvedOffloadTime is Nova's shelved_offload_time in seconds: 0 (the
+	// default) offloads a shelved server at once, -1 never, more after
+	// that many seconds.
+	ShelvedOffloadTime int `yaml:"shelved_offload_time"`
 }
 
 // Image holds the image service's options.
@@ -135,7 +174,8 @@ func Defaults() Config {
 		// Nova's defaults.
 		Compute: Compute{Accel: "auto", Driver: "qemu", SimulatedHosts: 1, MaxConcurrentBuilds: 10,
 			CPUAllocationRatio: 16, RAMAllocationRatio: 1.5, DiskAllocationRatio: 1, ReservedHostMemMB: 512, Weigher: "spread"},
-		ObjectStore: ObjectStore{Devices: 3, Replicas: 3}}
+		ObjectStore: ObjectStore{Devices: 3, Replicas: 3, Node: true, UpdaterInterval: Duration{30 * time.Second},
+			ReplicationInterval: Duration{30 * time.Second}, AuditInterval: Duration{30 * time.Minute}}}
 }
 
 // Load returns the defaults overlaid with file (if not "") and the
@@ -154,7 +194,8 @@ func Load(file string) (Config, error) {
 		}
 	}
 	env := map[string]*string{"KUMO_DATA_DIR": &c.DataDir, "KUMO_LISTEN": &c.Listen, "KUMO_ADMIN_PASSWORD": &c.AdminPassword, "KUMO_LOG_LEVEL": &c.LogLevel,
-		"KUMO_COMPUTE_ACCEL": &c.Compute.Accel, "KUMO_COMPUTE_DRIVER": &c.Compute.Driver}
+		"KUMO_COMPUTE_ACCEL": &c.Compute.Accel, "KUMO_COMPUTE_DRIVER": &c.Compute.Driver,
+		"KUMO_OBJECT_STORE_SWIFT_DIR": &c.ObjectStore.SwiftDir, "KUMO_OBJECT_STORE_DEVICES_ROOT": &c.ObjectStore.DevicesRoot}
 	for k, p := range env {
 		if v, ok := os.LookupEnv(k); ok {
 			*p = v
@@ -166,6 +207,9 @@ func Load(file string) (Config, error) {
 			return c, fmt.Errorf("config: KUMO_PORT_OFFSET=%q is not a number", v)
 		}
 		c.PortOffset = n
+	}
+	if err := c.objectStoreEnv(); err != nil {
+		return c, err
 	}
 	return c, c.validate()
 }
@@ -180,10 +224,51 @@ func (c Config) validate() error {
 		return fmt.Errorf("config: object_store: %d replicas on %d devices: want 1 <= replicas <= devices",
 			c.ObjectStore.Replicas, c.ObjectStore.Devices)
 	}
+	ob := c.ObjectStore
+	for _, d := range []struct {
+		key string
+		v   Duration
+	}{{"updater_interval", ob.UpdaterInterval}, {"replication_interval", ob.ReplicationInterval}, {"audit_interval", ob.AuditInterval}} {
+		if d.v.Duration <= 0 {
+			return fmt.Errorf("config: object_store.%s %s: want a positive duration", d.key, d.v.Duration)
+		}
+	}
+	if ob.FallocateReserve < 0 {
+		return fmt.Errorf("config: object_store.fallocate_reserve %d: want 0 or more bytes", ob.FallocateReserve)
+	}
 	switch c.Compute.Driver {
 	case "qemu", "simulated":
 	default:
 		return fmt.Errorf("config: compute.driver %q: want qemu or simulated", c.Compute.Driver)
+	}
+	if c.Compute.ShelvedOffloadTime < -1 {
+		return fmt.Errorf("config: compute.shelved_offload_time %d: want -1 (never), 0 (at once) or seconds", c.Compute.ShelvedOffloadTime)
+	}
+	return nil
+}
+
+// objectStoreEnv applies the KUMO_OBJECT_STORE_* variables that are not
+// strings: NODE (true/false) and the *_INTERVAL durations.
+func (c *Config) objectStoreEnv() error {
+	if v, ok := os.LookupEnv("KUMO_OBJECT_STORE_NODE"); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("config: KUMO_OBJECT_STORE_NODE=%q: want true or false", v)
+		}
+		c.ObjectStore.Node = b
+	}
+	for k, p := range map[string]*Duration{"KUMO_OBJECT_STORE_UPDATER_INTERVAL": &c.ObjectStore.UpdaterInterval,
+		"KUMO_OBJECT_STORE_REPLICATION_INTERVAL": &c.ObjectStore.ReplicationInterval,
+		"KUMO_OBJECT_STORE_AUDIT_INTERVAL":       &c.ObjectStore.AuditInterval} {
+		v, ok := os.LookupEnv(k)
+		if !ok {
+			continue
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("config: %s=%q is not a duration (like 30s or 5m)", k, v)
+		}
+		p.Duration = d
 	}
 	return nil
 }

@@ -58,3 +58,38 @@ func TestEnvironmentOverridesFile(t *testing.T) {
 		t.Fatalf("accel xen accepted: %v", err)
 	}
 }
+
+// The object store's cluster keys: defaults keep the all-in-one node, the
+// file and KUMO_OBJECT_STORE_* change them, and bad values are refused.
+func TestObjectStoreClusterKeys(t *testing.T) {
+	c, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.ObjectStore.Node || c.SwiftDirPath() != filepath.Join(c.DataDir, "objectstore") ||
+		c.DevicesRootPath() != filepath.Join(c.DataDir, "objectstore", "devices") ||
+		c.ObjectStore.ReplicationInterval.Duration != 30*time.Second || c.ObjectStore.AuditInterval.Duration != 30*time.Minute {
+		t.Fatalf("defaults: %+v", c.ObjectStore)
+	}
+	f := filepath.Join(t.TempDir(), "kumo.yaml")
+	os.WriteFile(f, []byte("object_store:\n  node: false\n  swift_dir: /etc/kumo-swift\n  audit_interval: 2s\n  fallocate_reserve: 1000\n"), 0o600)
+	t.Setenv("KUMO_OBJECT_STORE_REPLICATION_INTERVAL", "500ms")
+	t.Setenv("KUMO_OBJECT_STORE_DEVICES_ROOT", "/srv/node")
+	if c, err = Load(f); err != nil {
+		t.Fatal(err)
+	}
+	if c.ObjectStore.Node || c.SwiftDirPath() != "/etc/kumo-swift" || c.DevicesRootPath() != "/srv/node" ||
+		c.ObjectStore.AuditInterval.Duration != 2*time.Second || c.ObjectStore.ReplicationInterval.Duration != 500*time.Millisecond ||
+		c.ObjectStore.FallocateReserve != 1000 {
+		t.Fatalf("overridden: %+v", c.ObjectStore)
+	}
+	t.Setenv("KUMO_OBJECT_STORE_NODE", "maybe")
+	if _, err := Load(f); err == nil || !strings.Contains(err.Error(), "KUMO_OBJECT_STORE_NODE") {
+		t.Fatalf("bad KUMO_OBJECT_STORE_NODE: %v", err)
+	}
+	t.Setenv("KUMO_OBJECT_STORE_NODE", "true")
+	t.Setenv("KUMO_OBJECT_STORE_REPLICATION_INTERVAL", "0s")
+	if _, err := Load(f); err == nil || !strings.Contains(err.Error(), "replication_interval") {
+		t.Fatalf("zero replication interval: %v", err)
+	}
+}
