@@ -24,7 +24,7 @@
 #
 # Results: bench/results/kumo-<date>.jsonl (and keystone-rescope-<date>.jsonl).
 # Knobs: SHARED, ANCHOR_RUN, IDLE_WAIT, DURATION, CONCURRENCY, OUT, KUMO_BIN,
-# COMPUTE_BENCH (0 skips bench/compute.sh),
+# COMPUTE_BENCH (0 skips bench/compute.sh), SWIFT_BENCH (0 skips bench/swift.sh),
 # IMAGE_BENCH (0 skips the image part), IMAGE_SIZE_MIB (1024), IMAGE_COUNT
 # (10000), GLANCE_URL (http://127.0.0.1:9393; "" or GLANCE_BENCH=0 skips
 # glance).
@@ -224,5 +224,14 @@ if [ "${COMPUTE_BENCH:-1}" != 0 ]; then
 	say "compute benchmarks (bench/compute.sh, about 12 minutes)"
 	KUMO_BIN=$KUMO_BIN KUMOBENCH=$KUMOBENCH "$ROOT/bench/compute.sh" ||
 		say "bench/compute.sh failed (status $?); see above"
+fi
+# The object store (issue 4): bench/swift.sh starts its own kumo and, when
+# the Swift anchor is up on 127.0.0.1:8080, measures it in the same session
+# (never starting or stopping it); appends to
+# bench/results/kumo-swift-<date>.jsonl. SWIFT_BENCH=0 skips it.
+if [ "${SWIFT_BENCH:-1}" != 0 ]; then
+	say "object store benchmarks (bench/swift.sh, about 10 minutes)"
+	KUMO_BIN=$KUMO_BIN LOADGEN=$LOADGEN KUMOBENCH=$KUMOBENCH "$ROOT/bench/swift.sh" ||
+		say "bench/swift.sh failed (status $?); see above"
 fi
 say "results appended to $OUT"

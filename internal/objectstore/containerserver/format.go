@@ -113,17 +113,7 @@ func encodeJSON(v any) []byte {
 func renderObjects(ct, container string, entries []Entry[ObjectRecord]) []byte {
 	switch ct {
 	case "application/json":
-		out := make([]objectJSON, 0, len(entries))
-		for _, e := range entries {
-			if e.Subdir != "" {
-				out = append(out, objectJSON{Subdir: e.Subdir})
-				continue
-			}
-			size := e.Item.Size
-			out = append(out, objectJSON{Name: e.Item.Name, Hash: e.Item.ETag, Bytes: &size,
-				ContentType: e.Item.ContentType, LastModified: e.Item.CreatedAt.ISO()})
-		}
-		return encodeJSON(out)
+		return appendObjectsJSON(make([]byte, 0, 64+len(entries)*160), entries)
 	case "application/xml", "text/xml":
 		// Swift's container XML has no whitespace between elements and an
 		// empty listing is a self-closed root (ElementTree's output).

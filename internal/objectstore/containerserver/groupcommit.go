@@ -2,15 +2,16 @@ package containerserver
 
 import (
 	"context"
-	"database/sql"
+	"database/sql/driver"
 	"sync"
 )
 
 // Object updates to one container are group-committed: while one
-// transaction is being made durable, later updates queue, and the next
-// transaction takes them all. Every caller still returns only after its
-// own row is committed with a full fsync; concurrent object servers just
-// share the fsyncs. This is the job Swift's .pending file does.
+// transaction commits, later updates queue, and the next transaction takes
+// them all. Every caller still returns only after its own row is committed
+// (without an fsync of its own: see commitObjects); concurrent object
+// servers just share the transactions. This is the job Swift's .pending
+// file does.
 type groupCommit struct {
 	mu      sync.Mutex
 	queue   []*pendingRecord
@@ -109,21 +110,51 @@ func (s *Store) commitRound(ctx context.Context, ref ContainerRef, path string, 
 	return true
 }
 
+// commitObjects writes a batch of listing rows in one transaction without
+// waiting for the disk: SQLite's synchronous=NORMAL in WAL mode, for this
+// transaction only. The rows survive a crash of kumo (they are in the
+// kernel's page cache) and reach the disk at the next checkpoint or
+// writeback; a power loss may drop the newest ones. That is what Swift
+// does with listing updates (appended to the container's .pending file,
+// flushed, not fsynced): the objects themselves are fsynced on a quorum
+// before the client hears 201, the listing is eventually consistent.
+// Every other write to the database keeps synchronous=FULL.
 func (s *Store) commitObjects(ctx context.Context, ref ContainerRef, recs []ObjectRecord) error {
 	c, err := s.openContainer(ref, false, "", 0)
 	if err != nil {
 		return err
 	}
 	defer c.release()
-	return c.d.Tx(ctx, func(tx *sql.Tx) error {
-		info, err := readContainerInfo(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if info.Deleted() || info.PutTimestamp == zeroTimestamp {
-			return ErrNotFound
-		}
-		_, err = mergeObjects(ctx, tx, recs)
+	// The writer pool has exactly one connection: holding it keeps every
+	// other write out until synchronous is FULL again.
+	conn, err := c.d.W.Conn(ctx)
+	if err != nil {
 		return err
-	})
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
+		return err
+	}
+	defer func() {
+		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = FULL"); rerr != nil {
+			// A connection left at NORMAL must not serve other writes.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	info, err := readContainerInfo(ctx, tx)
+	if err == nil && (info.Deleted() || info.PutTimestamp == zeroTimestamp) {
+		err = ErrNotFound
+	}
+	if err == nil {
+		_, err = mergeObjects(ctx, tx, recs)
+	}
+	if err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }

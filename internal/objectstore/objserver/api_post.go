@@ -57,6 +57,9 @@ func (srv *Server) post(w http.ResponseWriter, r *http.Request, o objReq) {
 	if err := s.invalidateSuffix(o.dev, o.part, suffixOf(o.hash)); err != nil {
 		s.log.Warn("invalidate suffix", "err", err)
 	}
+	if deleteAt >= 0 {
+		s.noteExpiring(o.dev, o.part, o.hash)
+	}
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusAccepted)
 }

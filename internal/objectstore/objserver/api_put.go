@@ -132,6 +132,9 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 	if err := s.invalidateSuffix(o.dev, o.part, suffixOf(o.hash)); err != nil {
 		s.log.Warn("invalidate suffix", "err", err)
 	}
+	if deleteAt >= 0 {
+		s.noteExpiring(o.dev, o.part, o.hash)
+	}
 	s.updateContainers(o, http.MethodPut, ts, map[string]string{
 		"X-Size": md["Content-Length"], "X-Content-Type": ctype, "X-Etag": etag,
 	}, targets)

@@ -164,6 +164,8 @@ func (srv *Server) sync(w http.ResponseWriter, r *http.Request) {
 	if err := s.invalidateSuffix(dev, part, suffixOf(hash)); err != nil {
 		s.log.Warn("invalidate suffix", "err", err)
 	}
+	// The pushed file may carry an X-Delete-At: the Expirer checks it.
+	s.noteExpiring(dev, part, hash)
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusCreated)
 }

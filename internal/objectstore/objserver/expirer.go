@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Expirer deletes objects whose X-Delete-At has passed. Swift's expirer
@@ -11,12 +12,21 @@ import (
 // replicas with the X-Delete-At time as the timestamp, so every replica
 // writes the same tombstone and replication has nothing to reconcile. The
 // container listing is told through the targets the PUT carried.
+//
+// Walking every object costs a directory read and a file open per replica,
+// seconds of CPU for a few ten thousand objects, so only the first pass and
+// then one pass per FullEvery walk them all; the passes in between look at
+// the objects written with an X-Delete-At since (Store.noteExpiring) and
+// those a full walk found expiring later.
 type Expirer struct {
 	s *Store
+	// FullEvery is the time between full walks (default one hour).
+	FullEvery time.Duration
+	lastFull  time.Time
 }
 
 // NewExpirer expires objects on the store's devices.
-func NewExpirer(s *Store) *Expirer { return &Expirer{s: s} }
+func NewExpirer(s *Store) *Expirer { return &Expirer{s: s, FullEvery: time.Hour} }
 
 // ExpirerStats counts one pass.
 type ExpirerStats struct {
@@ -27,22 +37,46 @@ type ExpirerStats struct {
 // RunOnce tombstones every expired object once.
 func (e *Expirer) RunOnce(ctx context.Context) (ExpirerStats, error) {
 	var st ExpirerStats
-	err := e.s.walkObjects(ctx, func(dev, part, hash, dir string) {
-		e.expire(dev, part, hash, dir, &st)
+	now := e.s.now()
+	if e.lastFull.IsZero() || now.Sub(e.lastFull) >= e.FullEvery {
+		e.lastFull = now
+		err := e.s.walkObjects(ctx, func(dev, part, hash, dir string) {
+			if e.expire(dev, part, hash, dir, &st) {
+				e.s.noteExpiring(dev, part, hash)
+			}
+		})
+		return st, err
+	}
+	var err error
+	e.s.expiring.Range(func(k, v any) bool {
+		if err = ctx.Err(); err != nil {
+			return false
+		}
+		ref := v.(expiringRef)
+		if !e.expire(ref.dev, ref.part, ref.hash, k.(string), &st) {
+			e.s.expiring.Delete(k)
+		}
+		return true
 	})
 	return st, err
 }
 
-func (e *Expirer) expire(dev, part, hash, dir string, st *ExpirerStats) {
+// expire tombstones the object in dir if its X-Delete-At has passed; true
+// means it is still to expire later (a future X-Delete-At).
+func (e *Expirer) expire(dev, part, hash, dir string, st *ExpirerStats) bool {
 	s := e.s
 	mu := s.objLock(hash)
 	mu.Lock()
 	obj, state, err := s.loadObject(dir)
-	if err != nil || obj == nil || !s.expired(obj) {
+	if err != nil || obj == nil {
 		mu.Unlock()
-		return
+		return false
 	}
-	at, _ := obj.deleteAt()
+	at, ok := obj.deleteAt()
+	if !ok || !s.expired(obj) {
+		mu.Unlock()
+		return ok
+	}
 	ts := TimestampFromUnix(at)
 	if newest := state.newest(); ts.Compare(newest) <= 0 {
 		// A version written after its own X-Delete-At (a replica of a late
@@ -55,7 +89,7 @@ func (e *Expirer) expire(dev, part, hash, dir string, st *ExpirerStats) {
 	if err != nil {
 		s.log.Warn("expirer: tombstone", "path", dir, "err", err)
 		st.Failures++
-		return
+		return true // tried again next pass
 	}
 	st.Expired++
 	if err := s.invalidateSuffix(dev, part, suffixOf(hash)); err != nil {
@@ -65,4 +99,5 @@ func (e *Expirer) expire(dev, part, hash, dir string, st *ExpirerStats) {
 	cont, objName, _ := strings.Cut(rest, "/")
 	o := objReq{dev: dev, part: part, account: acct, container: cont, object: objName, hash: hash}
 	s.updateContainers(o, http.MethodDelete, ts, nil, decodeTargets(obj.meta[keyUpdateTargets]))
+	return false
 }

@@ -59,6 +59,10 @@ type Store struct {
 	// has rebuilt once: invalidations are appended without an fsync, so a
 	// cache from before a crash may miss some and is not trusted.
 	checkedParts sync.Map
+	// expiring holds the hash dirs (dir -> expiringRef) written with an
+	// X-Delete-At since the Expirer's last full walk: its passes in between
+	// look at these only, not at every object.
+	expiring sync.Map
 	// beforeHandoffDrop, when set by a test, runs after the replicator has
 	// decided a handoff partition may go and before it removes anything.
 	beforeHandoffDrop func()
