@@ -101,10 +101,13 @@ func TestObjectStoreCluster(t *testing.T) {
 }
 
 // TestObjectStoreFaultKillNode kills a storage node with SIGKILL while
-// uploads are in flight. Every upload acknowledged with 201 stays readable
-// byte for byte, no GET ever returns a short or wrong body (also while the
-// node is down), and after the node restarts the replicators bring every
-// acknowledged object back onto all three of its primaries.
+// uploads and downloads are in flight. With two of three nodes up every
+// upload reaches a quorum and is acknowledged with 201 (one in flight to
+// the killed node included), every acknowledged object stays readable byte
+// for byte, and no GET ever returns a short or wrong body (a download from
+// the killed node resumes on another replica, as Swift's proxy does; also
+// while the node is down). After the node restarts the replicators bring
+// every acknowledged object back onto all three of its primaries.
 func TestObjectStoreFaultKillNode(t *testing.T) {
 	c := startCluster(t, clusterOpts{env: []string{"KUMO_OBJECT_STORE_REPLICATION_INTERVAL=1s",
 		"KUMO_OBJECT_STORE_UPDATER_INTERVAL=1s"}})
@@ -115,16 +118,13 @@ func TestObjectStoreFaultKillNode(t *testing.T) {
 		acked  = map[string][]byte{}
 		order  []string
 		failed atomic.Int32
-		cut    atomic.Int32
 		gets   atomic.Int32
 	)
-	killed := make(chan struct{})
 	var killOnce sync.Once
 	kill := func(acks int) {
 		killOnce.Do(func() {
 			c.kill9(2)
 			t.Logf("kill -9 node 3 after %d acknowledged uploads", acks)
-			close(killed)
 		})
 	}
 	next := make(chan int, total)
@@ -142,8 +142,10 @@ func TestObjectStoreFaultKillNode(t *testing.T) {
 				body := randomBytes(t, 16<<10+i*97)
 				code, msg, err := c.do("PUT", "/load/"+name, body, "Content-Type", "application/octet-stream")
 				if err != nil || code != 201 {
+					// Two nodes of three make Swift's quorum: nothing is
+					// refused, also at the kill.
 					failed.Add(1)
-					t.Logf("PUT %s: %d %v %q (not acknowledged)", name, code, err, msg)
+					t.Errorf("PUT %s: %d %v %q with two nodes of three up", name, code, err, msg)
 					continue
 				}
 				mu.Lock()
@@ -180,22 +182,10 @@ func TestObjectStoreFaultKillNode(t *testing.T) {
 				name := order[(j*7+r)%len(order)]
 				want := acked[name]
 				mu.Unlock()
-				inFlight := true // at the kill
-				select {
-				case <-killed:
-					inFlight = false
-				default:
-				}
 				code, b, err := c.do("GET", "/load/"+name, nil)
 				gets.Add(1)
 				switch {
 				case code == 200 && err == nil && bytes.Equal(b, want):
-				case code == 200 && err != nil && inFlight && len(b) < len(want) && bytes.Equal(b, want[:len(b)]):
-					// The node serving it died mid-body: the client sees the
-					// cut (short of Content-Length), never wrong bytes. Swift's
-					// proxy would resume from another replica instead.
-					cut.Add(1)
-					t.Logf("GET %s cut short by the kill after %d of %d bytes (client saw %v)", name, len(b), len(want), err)
 				case code == 200:
 					t.Errorf("GET %s: 200 with a wrong or short body (%d of %d bytes, md5 %x, %v)", name, len(b), len(want), md5.Sum(b), err)
 				default:
@@ -209,9 +199,12 @@ func TestObjectStoreFaultKillNode(t *testing.T) {
 	time.Sleep(time.Second) // reads with the node down
 	close(stopReads)
 	readers.Wait()
-	t.Logf("%d acknowledged, %d not, %d GETs verified during the run (%d cut short by the kill)", len(acked), failed.Load(), gets.Load(), cut.Load())
-	if failed.Load() > 0 || cut.Load() > 0 {
+	t.Logf("%d acknowledged, %d not, %d GETs verified during the run", len(acked), failed.Load(), gets.Load())
+	if t.Failed() {
 		t.Logf("proxy output:\n%s", c.proxy.output)
+		for i := 0; i < 2; i++ {
+			t.Logf("node %d output:\n%s", i+1, c.nodes[i].output)
+		}
 	}
 	if len(acked) < total/2 {
 		t.Fatalf("only %d of %d uploads acknowledged with one node of three down", len(acked), total)

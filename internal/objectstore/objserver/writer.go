@@ -37,13 +37,15 @@ func (s *Store) commit(dev string, f tempFile, dir, name string) error {
 		return err
 	}
 	var err error
-	// A concurrent cleanup may remove an empty parent between mkdir and
-	// rename; a few tries settle it.
+	// The suffix hasher or the replicator may remove an empty directory
+	// this PUT has just made, before its child is made or before the
+	// rename: a few tries settle it either way.
 	for range 3 {
-		if err = s.mkdirAllSynced(s.devPath(dev), dir); err != nil {
-			break
+		err = s.mkdirAllSynced(s.devPath(dev), dir)
+		if err == nil {
+			err = s.fs.Rename(f.Name(), filepath.Join(dir, name))
 		}
-		if err = s.fs.Rename(f.Name(), filepath.Join(dir, name)); !errors.Is(err, fs.ErrNotExist) {
+		if !errors.Is(err, fs.ErrNotExist) {
 			break
 		}
 	}

@@ -176,6 +176,13 @@ func bestStatus(resps []backendResp, quorum int) (int, *backendResp) {
 // closes its body), or the status to report when none did: 404 when a node
 // said so, else 503.
 func (s *Server) readFirst(ctx context.Context, pl placement, method, rawQuery string, hdr http.Header) (*http.Response, int) {
+	resp, st, _ := s.readFrom(ctx, pl, method, rawQuery, hdr, nil)
+	return resp, st
+}
+
+// readFrom is readFirst that skips the nodes in skip and also says which
+// node answered.
+func (s *Server) readFrom(ctx context.Context, pl placement, method, rawQuery string, hdr http.Header, skip func(ring.Device) bool) (*http.Response, int, ring.Device) {
 	ho := newHandoffs(pl)
 	defer ho.close()
 	notFound := 0
@@ -190,6 +197,9 @@ func (s *Server) readFirst(ctx context.Context, pl placement, method, rawQuery s
 				break
 			}
 			d = h
+		}
+		if skip != nil && skip(d) {
+			continue
 		}
 		r, err := http.NewRequestWithContext(ctx, method, nodeURL(d, pl.path, rawQuery), nil)
 		if err != nil {
@@ -206,7 +216,7 @@ func (s *Server) readFirst(ctx context.Context, pl placement, method, rawQuery s
 		switch st := resp.StatusCode; {
 		case st/100 == 2, st == http.StatusNotModified, st == http.StatusPreconditionFailed,
 			st == http.StatusRequestedRangeNotSatisfiable, st == http.StatusNotAcceptable, st == http.StatusBadRequest:
-			return resp, st
+			return resp, st, d
 		case st == http.StatusNotFound:
 			notFound++
 		}
@@ -218,9 +228,9 @@ func (s *Server) readFirst(ctx context.Context, pl placement, method, rawQuery s
 		}
 	}
 	if notFound > 0 {
-		return nil, http.StatusNotFound
+		return nil, http.StatusNotFound, ring.Device{}
 	}
-	return nil, http.StatusServiceUnavailable
+	return nil, http.StatusServiceUnavailable, ring.Device{}
 }
 
 // copyBackendHeaders passes a node's headers on to the client, minus what

@@ -111,7 +111,7 @@ func (s *Server) serveDLO(rq *req, resp *http.Response, manifest string) {
 			continue // nothing to send; the manifest itself is one of these
 		}
 		pl := s.place(s.cfg.ObjectRing, rq.account, container, sg.Name)
-		sresp, st := s.readFirst(rq.r.Context(), pl, http.MethodGet, "", s.backendHeaders(rq))
+		sresp, st := s.readResuming(rq.r.Context(), pl, s.backendHeaders(rq))
 		if sresp == nil || st != http.StatusOK {
 			if sresp != nil {
 				sresp.Body.Close()

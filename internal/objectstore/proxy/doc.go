@@ -5,7 +5,9 @@
 // through the account, container and object rings, and talks Swift's
 // backend API to the storage nodes (see package node). Writes go to every
 // primary, with handoffs standing in for failed or full ones, and succeed
-// on a quorum; reads take the first good replica.
+// on a quorum; reads take the first good replica, and an object body whose
+// node fails part way continues from another replica holding the same
+// version (resume.go), as Swift's GETorHEADHandler does.
 //
 // Besides the core API it does what these Swift middlewares do, and /info
 // lists exactly them: crossdomain, dlo, slo, tempurl, bulk_delete,

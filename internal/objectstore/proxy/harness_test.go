@@ -59,7 +59,10 @@ type cluster struct {
 type clusterOpts struct {
 	// objectHandler, when set, replaces node 0's object server.
 	objectHandler http.Handler
-	nodeTimeout   time.Duration
+	// wrapObject, when set, wraps every node's object server listener (a
+	// test tool that cuts connections, as a node killed mid-request does).
+	wrapObject  func(net.Listener) net.Listener
+	nodeTimeout time.Duration
 	// replicate runs the nodes' replicators (every 100 ms). Off by
 	// default: a pass racing a container PUT makes it a 202, as in Swift.
 	replicate bool
@@ -122,6 +125,9 @@ func newCluster(t testing.TB, opts ...clusterOpts) *cluster {
 			go func(l net.Listener) { _ = srv.Serve(l) }(tn.ls[0])
 			t.Cleanup(func() { srv.Close() })
 			tn.ls[0] = nil
+		}
+		if o.wrapObject != nil && tn.ls[0] != nil {
+			tn.ls[0] = o.wrapObject(tn.ls[0])
 		}
 		c.startNode(tn, log)
 	}

@@ -82,7 +82,13 @@ func (s *Server) objectGet(rq *req) {
 		}
 	}
 	pl := s.place(s.cfg.ObjectRing, rq.account, rq.container, rq.object)
-	resp, st := s.readFirst(rq.r.Context(), pl, rq.r.Method, "", hdr)
+	var resp *http.Response
+	var st int
+	if rq.r.Method == http.MethodGet {
+		resp, st = s.readResuming(rq.r.Context(), pl, hdr)
+	} else {
+		resp, st = s.readFirst(rq.r.Context(), pl, rq.r.Method, "", hdr)
+	}
 	if resp == nil {
 		rq.fail(st, "")
 		return

@@ -46,6 +46,9 @@ func (s *Server) putObject(rq, src *req) {
 		return
 	}
 	if ci.status/100 != 2 {
+		if ci.status >= 500 {
+			s.log.Warn("object PUT: no container server answered", "account", rq.account, "container", rq.container, "status", ci.status)
+		}
 		rq.fail(ci.status, "")
 		return
 	}

@@ -146,7 +146,7 @@ func (s *Server) serveSLO(rq *req, resp *http.Response) {
 	for _, sg := range segs {
 		c, o, _ := strings.Cut(strings.TrimPrefix(sg.Name, "/"), "/")
 		pl := s.place(s.cfg.ObjectRing, rq.account, c, o)
-		sresp, st := s.readFirst(rq.r.Context(), pl, http.MethodGet, "", s.backendHeaders(rq))
+		sresp, st := s.readResuming(rq.r.Context(), pl, s.backendHeaders(rq))
 		if sresp == nil || st != http.StatusOK {
 			if sresp != nil {
 				sresp.Body.Close()

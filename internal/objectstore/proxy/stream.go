@@ -162,7 +162,11 @@ func (s *Server) streamPut(rq *req, pl placement, hdr http.Header, targets func(
 		}
 	}
 	if live < quorum {
-		return s.finishPut(conns, quorum, true)
+		res := s.finishPut(conns, quorum, true)
+		if res.status == http.StatusServiceUnavailable {
+			s.logNoQuorum("too few nodes took the upload", conns)
+		}
+		return res
 	}
 	// No MD5 here: every object server hashes what it stores (and checks
 	// the client's ETag), and finishPut requires the replicas to agree, as
@@ -178,6 +182,9 @@ func (s *Server) streamPut(rq *req, pl placement, hdr http.Header, targets func(
 			st.status = http.StatusServiceUnavailable
 		}
 		s.finishPut(conns, quorum, true)
+		if st.status == http.StatusServiceUnavailable {
+			s.logNoQuorum("too few nodes took the whole body", conns)
+		}
 		return st
 	}
 	if p.size >= 0 && n != p.size {
@@ -266,6 +273,9 @@ func (s *Server) finishPut(conns []*putConn, quorum int, abort bool) putResult {
 		resps = append(resps, c.resp)
 	}
 	st, best := bestStatus(resps, quorum)
+	if st == http.StatusServiceUnavailable && !abort {
+		s.logNoQuorum("too few nodes stored the object", conns)
+	}
 	res := putResult{status: st}
 	if st/100 == 2 && best != nil {
 		res.etag = trimQuotes(best.header.Get("Etag"))
@@ -289,4 +299,13 @@ func trimQuotes(s string) string {
 		return s[1 : len(s)-1]
 	}
 	return s
+}
+
+// logNoQuorum says what each node did with an upload that did not reach
+// a quorum: the client only sees the 503.
+func (s *Server) logNoQuorum(why string, conns []*putConn) {
+	for _, c := range conns {
+		s.log.Warn("object PUT without quorum: "+why, "node", c.dev.IP, "device", c.dev.Name,
+			"took_body", c.alive, "status", c.resp.status, "err", c.resp.err)
+	}
 }
