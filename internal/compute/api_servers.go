@@ -128,10 +128,14 @@ func (c *call) deleteInstance(in *Instance, action string) error {
 	if err := c.recordAction(in, action); err != nil {
 		return err
 	}
+	shelvedImage := c.s.shelvedImageToDelete(c.ctx, c.tok.ID, in)
 	if h, ok := c.s.deps().hostOf(in.Host); ok {
 		err := h.Manager.Delete(c.ctx, in.UUID, rid)
 		if errors.Is(err, manager.ErrNotFound) {
 			return httpapi.NotFound("Instance %s could not be found.", in.UUID)
+		}
+		if err == nil {
+			c.s.deleteShelvedImage(c.ctx, in, shelvedImage)
 		}
 		return err
 	}
@@ -149,6 +153,7 @@ func (c *call) deleteInstance(in *Instance, action string) error {
 			c.s.log.Error("release claims of a local delete", "instance", in.UUID, "err", err)
 		}
 	}
+	c.s.deleteShelvedImage(c.ctx, in, shelvedImage)
 	return nil
 }
 

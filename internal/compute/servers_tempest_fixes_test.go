@@ -201,7 +201,7 @@ func TestCreateBackupAction(t *testing.T) {
 }
 
 // shelve/unshelve/shelveOffload: Nova's checks (404, 409 for the wrong
-// vm_state), then 501 as kumo cannot shelve; the server is untouched.
+// vm_state), then the shelve (api_servers_shelve_test.go has the rest).
 func TestShelveActionsChecks(t *testing.T) {
 	sc := newSimCloud(t, 1)
 	id := sc.boot(sc.alice, "sh", nil)
@@ -215,7 +215,6 @@ func TestShelveActionsChecks(t *testing.T) {
 		"Cannot 'unshelve' instance "+id+" while it is in vm_state active")
 	sc.fault(sc.req("POST", "/v2.1/servers/"+id+"/action", sc.admin, map[string]any{"shelveOffload": nil}), 409, "conflictingRequest",
 		"Cannot 'shelve_offload' instance "+id+" while it is in vm_state active")
-	sc.fault(sc.req("POST", "/v2.1/servers/"+id+"/action", sc.alice, map[string]any{"shelve": nil}), 501, "notImplemented",
-		"Shelving is not implemented by this cloud.")
-	sc.waitStatus(sc.alice, id, "ACTIVE", time.Second)
+	sc.action(202, sc.alice, id, map[string]any{"shelve": nil})
+	sc.waitStatus(sc.alice, id, "SHELVED_OFFLOADED", 10*time.Second)
 }

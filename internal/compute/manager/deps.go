@@ -37,10 +37,13 @@ const (
 // not changed (TaskState and PowerState are pointers because their zero
 // values are real states).
 type Update struct {
-	VMState      string
-	TaskState    *string
-	PowerState   *virt.PowerState
-	Host         string
+	VMState    string
+	TaskState  *string
+	PowerState *virt.PowerState
+	Host       string
+	// ClearHost sets host and node to null in the same write, as a shelve
+	// offload does (Nova sets both to None with the new vm_state).
+	ClearHost    bool
 	LaunchedAt   time.Time
 	TerminatedAt time.Time
 	Flavor       FlavorChange

@@ -150,6 +150,9 @@ func (s *memStore) Update(ctx context.Context, uuid string, u Update) error {
 	if u.PowerState != nil {
 		in.st.PowerState = *u.PowerState
 	}
+	if u.ClearHost {
+		in.st.Host = ""
+	}
 	if u.Host != "" {
 		in.st.Host = u.Host
 	}

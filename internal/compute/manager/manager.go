@@ -40,7 +40,11 @@ type Config struct {
 	// SnapshotDir holds snapshot files between the driver's copy and the
 	// upload (os.TempDir() when empty).
 	SnapshotDir string
-	Log         *slog.Logger
+	// ShelvedOffloadTime is Nova's shelved_offload_time: 0 offloads a
+	// shelved instance at once, a negative value never, a positive one
+	// after that long.
+	ShelvedOffloadTime time.Duration
+	Log                *slog.Logger
 	// Now is the clock (time.Now when nil); tests set it.
 	Now func() time.Time
 }

@@ -29,6 +29,9 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("instance %s: %w", st.UUID, err))
 		}
 	}
+	if err := m.reconcileUnplaced(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	guests, err := m.drv.Instances(ctx)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("list hypervisor instances: %w", err))
@@ -61,6 +64,10 @@ func (m *Manager) initInstance(ctx context.Context, st State) error {
 	switch {
 	case st.TaskState == TaskDeleting:
 		return m.repair(uuid, func(ctx context.Context) { m.terminate(ctx, uuid, "") })
+
+	case st.VMState == VMShelved || st.VMState == VMShelvedOffloaded ||
+		slices.Contains([]string{TaskShelving, TaskShelvingPendingUpload, TaskShelvingUploading}, st.TaskState):
+		return m.initShelved(ctx, st, p)
 
 	case st.VMState == VMBuilding || slices.Contains([]string{TaskScheduling, TaskBlockDeviceMapping,
 		TaskNetworking, TaskSpawning}, st.TaskState):

@@ -64,6 +64,9 @@ const (
 	TaskSoftDeleting              = "soft-deleting"
 	TaskRestoring                 = "restoring"
 	TaskShelving                  = "shelving"
+	TaskShelvingPendingUpload     = "shelving_image_pending_upload"
+	TaskShelvingUploading         = "shelving_image_uploading"
+	TaskShelvingOffloading        = "shelving_offloading"
 	TaskUnshelving                = "unshelving"
 )
 

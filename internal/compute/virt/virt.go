@@ -152,4 +152,47 @@ type Driver interface {
 	// Instances lists the UUIDs of every instance the driver holds on this
 	// host (running or not), for reconciliation at start-up.
 	Instances(ctx context.Context) ([]string, error)
+	// Diagnostics reports a running instance's state and counters (Nova's
+	// get_instance_diagnostics).
+	Diagnostics(ctx context.Context, uuid string) (Diagnostics, error)
+}
+
+// Diagnostics is Nova's standard diagnostics object (server diagnostics
+// from microversion 2.48). A nil counter is one the driver cannot read.
+type Diagnostics struct {
+	State        PowerState
+	Driver       string // Nova's driver name: libvirt for QEMU guests
+	Hypervisor   string // e.g. qemu or kvm
+	HypervisorOS string // e.g. linux
+	Uptime       *int64 // seconds since the guest's process started
+	ConfigDrive  bool
+	MemoryMaxMB  *int64
+	MemoryUsedMB *int64
+	CPUs         []CPUDiagnostics
+	NICs         []NICDiagnostics
+	Disks        []DiskDiagnostics
+}
+
+// CPUDiagnostics is one vCPU; Time is in nanoseconds.
+type CPUDiagnostics struct {
+	ID          int
+	Time        *int64
+	Utilisation *int64
+}
+
+// NICDiagnostics is one NIC's counters, seen from the guest.
+type NICDiagnostics struct {
+	MAC                                   string
+	Name                                  string // host device (tap)
+	RxOctets, RxErrors, RxDrop, RxPackets *int64
+	TxOctets, TxErrors, TxDrop, TxPackets *int64
+	RxRate, TxRate                        *int64
+}
+
+// DiskDiagnostics is one disk's counters; Name is its guest device (vda).
+type DiskDiagnostics struct {
+	Name                      string
+	ReadBytes, ReadRequests   *int64
+	WriteBytes, WriteRequests *int64
+	ErrorsCount               *int64
 }
