@@ -28,7 +28,7 @@ func (b *computeBench) tablePart(in, run string) int {
 func computeTable(r io.Reader, run string) (string, error) {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "## compute (%s)\n\n", run)
-	sb.WriteString("| workload | result | p50 ms | p99 ms | server CPU ms/op | goal | met | load avg |\n|---|---:|---:|---:|---:|---|---|---|\n")
+	sb.WriteString("| workload | c | result | p50 ms | p99 ms | server CPU ms/op | goal | met | load avg |\n|---|---:|---:|---:|---:|---:|---|---|---|\n")
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	rows := 0
@@ -71,7 +71,7 @@ func computeTable(r io.Reader, run string) (string, error) {
 		if v, ok := m["goal_met"].(bool); ok {
 			met = map[bool]string{true: "yes", false: "**no**"}[v]
 		}
-		fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", w, result, num("p50_ms", "%.1f"), num("p99_ms", "%.1f"),
+		fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", w, num("concurrency", "%.0f"), result, num("p50_ms", "%.1f"), num("p99_ms", "%.1f"),
 			num("server_cpu_ms_per_op", "%.2f"), fstr(m, "goal"), met, fstr(m, "loadavg"))
 		rows++
 	}

@@ -54,7 +54,7 @@ func (tc *testCloud) deleteInstance(uuid string) {
 func (tc *testCloud) deleteInstanceAt(uuid string, at time.Time) {
 	tc.t.Helper()
 	ts := at.Format(time.RFC3339Nano)
-	if _, err := tc.db.W.Exec(`UPDATE instances SET deleted = id, deleted_at = ?, terminated_at = ?, vm_state = 'deleted' WHERE uuid = ?`, ts, ts, uuid); err != nil {
+	if _, err := tc.db.W.Exec(`UPDATE instances SET deleted = 1, deleted_at = ?, terminated_at = ?, vm_state = 'deleted' WHERE uuid = ?`, ts, ts, uuid); err != nil {
 		tc.t.Fatal(err)
 	}
 }

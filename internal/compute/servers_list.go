@@ -55,38 +55,53 @@ func listServers(detail bool) func(c *call) error {
 		if err != nil {
 			return err
 		}
-		ins, err := c.s.instances().listPage(c.ctx, f, sorts, marker, limit)
+		ins, err := c.s.instances().listPage(c.ctx, f, sorts, marker, limit, !detail)
 		if err != nil {
 			return err
 		}
-		out := make([]map[string]any, 0, len(ins))
 		var pre *pageData
 		if detail {
-			if pre, err = c.s.instances().loadPage(c.ctx, ins); err != nil {
+			if pre, err = c.s.instances().loadPage(c.ctx, ins, c.mv.AtLeast(2, 26)); err != nil {
 				return err
 			}
 		}
-		for _, in := range ins {
-			if !detail {
-				out = append(out, map[string]any{"id": in.UUID, "name": in.Name, "links": c.links("servers", in.UUID)})
-				continue
-			}
-			v, err := c.serverViewFrom(in, viewFull, pre)
-			if err != nil {
-				return err
-			}
-			out = append(out, v)
-		}
-		body := map[string]any{"servers": out}
+		next := ""
 		if len(ins) > 0 && len(ins) == limit {
 			coll := "servers"
 			if detail {
 				coll = "servers/detail"
 			}
-			body["servers_links"] = c.nextLink(coll, ins[len(ins)-1].UUID)
+			next = c.nextLink(coll, ins[len(ins)-1].UUID)[0]["href"]
 		}
-		return c.json(200, body)
+		b := c.serverListJSON(getJSONBuf(), ins, pre, next)
+		writeJSONBytes(c.w, 200, b)
+		putJSONBuf(b)
+		return nil
 	}
+}
+
+// serverListJSON appends the answer of GET /servers (pre nil) or
+// /servers/detail: the servers, then the next link when there is one.
+func (c *call) serverListJSON(b []byte, ins []*Instance, pre *pageData, next string) []byte {
+	e := newListEnc(c, pre)
+	b = append(b, `{"servers":[`...)
+	for i, in := range ins {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if pre == nil {
+			b = e.brief(b, in)
+		} else {
+			b = e.detail(b, in)
+		}
+	}
+	b = append(b, ']')
+	if next != "" {
+		b = append(b, `,"servers_links":[{"href":`...)
+		b = appendStr(b, next)
+		b = append(b, `,"rel":"next"}]`...)
+	}
+	return append(b, '}')
 }
 
 // serverFilter is a list request's filters, as Nova keeps them after

@@ -3,8 +3,11 @@ package compute
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -118,7 +121,10 @@ func newListQuery(f *serverFilter, sorts []sortSpec) *listQuery {
 			}
 		}
 	}
-	for k, v := range f.eq {
+	// In key order: the same filters are the same statement text, which
+	// queryCached prepares once.
+	for _, k := range slices.Sorted(maps.Keys(f.eq)) {
+		v := f.eq[k]
 		if col := filterColumn(k); col != "" {
 			q.and(col+" = ?", v)
 		} else if v != "" {
@@ -226,9 +232,13 @@ func (q *listQuery) sql(cols string) string {
 // decoded.
 var listPageHook func(decoded int)
 
+// briefColumns are what GET /servers shows of an instance.
+const briefColumns = "id, uuid, display_name"
+
 // listPage returns the page of instances that match f in sorts' order
-// after marker (a uuid, nil for the first page), at most limit of them.
-func (st instanceStore) listPage(ctx context.Context, f *serverFilter, sorts []sortSpec, marker *string, limit int) ([]*Instance, error) {
+// after marker (a uuid, nil for the first page), at most limit of them;
+// brief ones have ID, UUID and Name only.
+func (st instanceStore) listPage(ctx context.Context, f *serverFilter, sorts []sortSpec, marker *string, limit int, brief bool) ([]*Instance, error) {
 	q := newListQuery(f, sorts)
 	if marker != nil {
 		vals, err := st.markerValues(ctx, q.order, *marker, f.deleted == nil || *f.deleted)
@@ -241,30 +251,21 @@ func (st instanceStore) listPage(ctx context.Context, f *serverFilter, sorts []s
 		return nil, nil
 	}
 	var ins []*Instance
+	var err error
 	if f.name == nil {
-		rows, err := st.db.R.QueryContext(ctx, q.sql(instanceColumns)+" LIMIT ?", append(q.args, limit)...)
-		if err != nil {
-			return nil, err
+		cols := listColumns
+		if brief {
+			cols = briefColumns
 		}
-		defer rows.Close()
-		for rows.Next() {
-			in, err := scanInstance(rows)
-			if err != nil {
-				return nil, err
-			}
-			ins = append(ins, in)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+		ins, err = st.scanPage(ctx, q.sql(cols)+" LIMIT ?", append(q.args, limit), brief, limit)
 	} else {
-		ids, err := st.namedIDs(ctx, q, f, limit)
-		if err != nil {
-			return nil, err
+		var ids []int64
+		if ids, err = st.namedIDs(ctx, q, f, limit); err == nil {
+			ins, err = st.byIDs(ctx, ids, brief)
 		}
-		if ins, err = st.byIDs(ctx, ids); err != nil {
-			return nil, err
-		}
+	}
+	if err != nil {
+		return nil, err
 	}
 	if listPageHook != nil {
 		listPageHook(len(ins))
@@ -272,10 +273,36 @@ func (st instanceStore) listPage(ctx context.Context, f *serverFilter, sorts []s
 	return ins, nil
 }
 
+// scanPage runs a query of instance rows (brief: briefColumns, else
+// listColumns).
+func (st instanceStore) scanPage(ctx context.Context, query string, args []any, brief bool, sizeHint int) ([]*Instance, error) {
+	rows, err := queryCached(ctx, st.db.R, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ins := make([]*Instance, 0, min(sizeHint, 1000))
+	rc := newRowCache()
+	for rows.Next() {
+		var in *Instance
+		if brief {
+			in = &Instance{}
+			err = rows.Scan(&in.ID, &in.UUID, &in.Name)
+		} else {
+			in, err = scanListRow(rows, rc)
+		}
+		if err != nil {
+			return nil, err
+		}
+		ins = append(ins, in)
+	}
+	return ins, rows.Err()
+}
+
 // namedIDs walks the matching rows' ids and names in order and keeps the
 // first limit whose name matches the regex.
 func (st instanceStore) namedIDs(ctx context.Context, q *listQuery, f *serverFilter, limit int) ([]int64, error) {
-	rows, err := st.db.R.QueryContext(ctx, q.sql("id, display_name"), q.args...)
+	rows, err := queryCached(ctx, st.db.R, q.sql("id, display_name"), q.args...)
 	if err != nil {
 		return nil, err
 	}
@@ -295,29 +322,27 @@ func (st instanceStore) namedIDs(ctx context.Context, q *listQuery, f *serverFil
 }
 
 // byIDs loads instances by id, in the order of ids.
-func (st instanceStore) byIDs(ctx context.Context, ids []int64) ([]*Instance, error) {
+func (st instanceStore) byIDs(ctx context.Context, ids []int64, brief bool) ([]*Instance, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	rows, err := st.db.R.QueryContext(ctx, `SELECT `+instanceColumns+` FROM instances WHERE id IN `+marks(len(ids)), args...)
+	arg, err := json.Marshal(ids)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	byID := map[int64]*Instance{}
-	for rows.Next() {
-		in, err := scanInstance(rows)
-		if err != nil {
-			return nil, err
-		}
-		byID[in.ID] = in
+	cols := listColumns
+	if brief {
+		cols = briefColumns
 	}
-	if err := rows.Err(); err != nil {
+	// One statement text for any number of ids.
+	got, err := st.scanPage(ctx, `SELECT `+cols+` FROM instances WHERE id IN (SELECT value FROM json_each(?))`,
+		[]any{string(arg)}, brief, len(ids))
+	if err != nil {
 		return nil, err
+	}
+	byID := make(map[int64]*Instance, len(got))
+	for _, in := range got {
+		byID[in.ID] = in
 	}
 	out := make([]*Instance, 0, len(ids))
 	for _, id := range ids {
