@@ -15,16 +15,19 @@
 #    second (goal >= 500/s), then no host over capacity (os-hypervisors);
 #    then (fill, same kumo) a flavor of half a free host's RAM and 10% more
 #    creates than the hosts can take, at once: at most the capacity ACTIVE,
-#    the rest ERROR, no host over; and the in-process Go benchmark
-#    BenchmarkSchedule1000Hosts;
+#    the rest ERROR, no host over; and the in-process Go benchmarks
+#    BenchmarkSchedule1000Hosts and BenchmarkCreate1000Hosts (the API create
+#    path, single and 50 per POST: ACTIVE/s and process CPU ms per create);
 # 4. list: LIST_COUNT (10000) instances on LIST_HOSTS (10) simulated hosts
 #    (POSTs of min_count=100), then GET /servers and /servers/detail with
-#    the default limit and limit=100 at concurrency 8 (p50/p99, goal p99 <
+#    the default limit and limit=100 at each LIST_CONCURRENCY ("1,8": one
+#    client, the latency a user sees, then 8, loaded; p50/p99, goal p99 <
 #    30 ms) and paged walks with limit=1000.
 # The project's unified limits are raised through Keystone (POST /v3/limits,
 # system scope) by kumobench before the simulated parts.
 #
 # Knobs: PARTS (boot,burst,throughput,fill,gobench,list), the counts above,
+# LIST_CONCURRENCY,
 # GUEST_IMAGE, COMPUTE_OUT (the results file), KUMO_BIN, KUMOBENCH,
 # MAX_RUNTIME (20m per part).
 set -euo pipefail
@@ -42,6 +45,7 @@ TP_CONCURRENCY=${TP_CONCURRENCY:-16}
 TP_HOSTS=${TP_HOSTS:-1000}
 LIST_COUNT=${LIST_COUNT:-10000}
 LIST_HOSTS=${LIST_HOSTS:-10}
+LIST_CONCURRENCY=${LIST_CONCURRENCY:-1,8}
 MAX_RUNTIME=${MAX_RUNTIME:-20m}
 GUEST_IMAGE=${GUEST_IMAGE:-$ROOT/build/guest/kumo-test.qcow2}
 DATE=$(date -u +%F)
@@ -165,13 +169,20 @@ fi
 if has gobench; then
 	say "go test -bench BenchmarkSchedule1000Hosts ./internal/compute/scheduler/"
 	"$GO" test -run '^$' -bench 'BenchmarkSchedule1000Hosts$' -benchtime 3s ./internal/compute/scheduler/ | tee "$TMP/gobench.txt"
+	say "go test -bench BenchmarkCreate1000Hosts ./internal/compute/ (the API create path in process: active/s, cpu-ms/create)"
+	"$GO" test -run '^$' -bench 'BenchmarkCreate1000Hosts' -benchtime "${TP_COUNT}x" ./internal/compute/ | tee -a "$TMP/gobench.txt"
 	"$KUMOBENCH" compute -part gobench -in "$TMP/gobench.txt" -run "$RUN" -out "$OUT" || STATUS=1
 fi
 
 if has list; then
 	say "list: $LIST_COUNT instances on $LIST_HOSTS simulated hosts, then list latency"
 	start_kumo list "$(printf 'compute:\n  driver: simulated\n  simulated_hosts: %d' "$LIST_HOSTS")"
-	bench list -count "$LIST_COUNT" -concurrency 4 -list-concurrency 8 || { STATUS=1; say "list part failed"; }
+	# One pass per concurrency: the first fills the cloud, the next find
+	# it full; the lines' "concurrency" field tells them apart.
+	for c in ${LIST_CONCURRENCY//,/ }; do
+		say "list: latency at concurrency $c"
+		bench list -count "$LIST_COUNT" -concurrency 4 -list-concurrency "$c" || { STATUS=1; say "list part failed (c=$c)"; break; }
+	done
 	stop_kumo
 fi
 

@@ -48,27 +48,7 @@ func TestQEMUFailingToStartLeavesErrorAndNothingElse(t *testing.T) {
 	cfg.AdminPassword = "pw"
 	cfg.Compute.Accel = "tcg"
 	cfg.Compute.QEMUBinary = wrapper
-	ctx, cancel := context.WithCancel(context.Background())
-	var c *Cloud
-	for try := range 20 { // other tests and clouds may hold some ports
-		cfg.PortOffset = 31100 + 137*try
-		if c, err = Start(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), "address already in use") {
-			break
-		}
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	ready := make(chan struct{})
-	served := make(chan error, 1)
-	go func() { served <- c.Serve(ctx, func() { close(ready) }) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	<-ready
+	c := startCloud(t, cfg, 31100)
 
 	api := &apiClient{t: t}
 	api.token = api.login(c.IdentityURL)
@@ -123,6 +103,36 @@ func TestQEMUFailingToStartLeavesErrorAndNothingElse(t *testing.T) {
 	}
 	// Deleting the ERROR server works and removes it.
 	api.raw("DELETE", c.ComputeURL+"/servers/"+id, "", nil, 204)
+}
+
+// startCloud starts and serves the whole cloud on cfg, at the first free
+// port offset from base on, until the test ends.
+func startCloud(t *testing.T, cfg config.Config, base int) *Cloud {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var c *Cloud
+	var err error
+	for try := range 20 { // other tests and clouds may hold some ports
+		cfg.PortOffset = base + 137*try
+		if c, err = Start(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), "address already in use") {
+			break
+		}
+	}
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	ready := make(chan struct{})
+	served := make(chan error, 1)
+	go func() { served <- c.Serve(ctx, func() { close(ready) }) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	<-ready
+	return c
 }
 
 // apiClient makes JSON calls with a token, failing the test on a status

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"sort"
+	"sync"
 	"time"
 
 	"kumo/internal/platform/db"
@@ -118,6 +119,7 @@ func (st aggregateStore) get(ctx context.Context, q querier, id int64) (*Aggrega
 
 // create stores a new aggregate (errExists for a taken name).
 func (st aggregateStore) create(ctx context.Context, name, zone string, now time.Time) (*Aggregate, error) {
+	defer st.changed()
 	var id int64
 	err := st.db.Tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO aggregates (uuid, name, created_at) VALUES (?, ?, ?)`, newUUID(), name, dbTime(now))
@@ -144,6 +146,7 @@ func (st aggregateStore) create(ctx context.Context, name, zone string, now time
 // change runs fn on the aggregate inside a transaction, sets updated_at,
 // and returns the aggregate as it is afterwards.
 func (st aggregateStore) change(ctx context.Context, id int64, now time.Time, fn func(tx *sql.Tx, a *Aggregate) error) (*Aggregate, error) {
+	defer st.changed()
 	err := st.db.Tx(ctx, func(tx *sql.Tx) error {
 		a, err := st.get(ctx, tx, id)
 		if err != nil {
@@ -184,6 +187,7 @@ func setAggregateMetadata(ctx context.Context, tx *sql.Tx, id int64, set map[str
 // delete removes an empty aggregate; errConflict-like errNotEmpty if it
 // still has hosts.
 func (st aggregateStore) delete(ctx context.Context, id int64) error {
+	defer st.changed()
 	return st.db.Tx(ctx, func(tx *sql.Tx) error {
 		a, err := st.get(ctx, tx, id)
 		if err != nil {
@@ -206,6 +210,52 @@ var errAggregateNotEmpty = errors.New("aggregate not empty")
 // hostZones maps each host in an aggregate with an availability zone to
 // that zone (Nova's get_host_availability_zone).
 func (st aggregateStore) hostZones(ctx context.Context) (map[string]string, error) {
+	c := zonesOf(st.db)
+	c.mu.Lock()
+	gen, cached := c.gen, c.zones
+	c.mu.Unlock()
+	if cached != nil {
+		return cached, nil
+	}
+	zones, err := st.loadHostZones(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.gen == gen {
+		c.zones = zones
+	}
+	c.mu.Unlock()
+	return zones, nil
+}
+
+// zoneCache holds hostZones between aggregate changes: the scheduler
+// reads it for every request. The map is never written once cached.
+type zoneCache struct {
+	mu    sync.Mutex
+	gen   uint64
+	zones map[string]string
+}
+
+var zoneCaches sync.Map // *db.DB → *zoneCache
+
+func zonesOf(d *db.DB) *zoneCache {
+	c, _ := zoneCaches.LoadOrStore(d, &zoneCache{})
+	return c.(*zoneCache)
+}
+
+// changed drops the cached host zones after a write to the aggregates
+// (every one goes through create, change or delete).
+func (st aggregateStore) changed() {
+	c := zonesOf(st.db)
+	c.mu.Lock()
+	c.gen++
+	c.zones = nil
+	c.mu.Unlock()
+}
+
+// loadHostZones reads the host → zone map of hostZones.
+func (st aggregateStore) loadHostZones(ctx context.Context) (map[string]string, error) {
 	rows, err := st.db.R.QueryContext(ctx, `SELECT h.host, m.value FROM aggregate_hosts h
 		JOIN aggregate_metadata m ON m.aggregate_id = h.aggregate_id AND m.key = ? ORDER BY h.aggregate_id`, azKey)
 	if err != nil {

@@ -36,8 +36,13 @@ type ActionEvent struct {
 // createAction records the start of an API action (Nova's
 // InstanceAction.action_start).
 func (st instanceStore) createAction(ctx context.Context, a InstanceAction) error {
+	return st.groupTx(ctx, func(tx *sql.Tx) error { return createActionTx(ctx, tx, a) })
+}
+
+// createActionTx is createAction in tx.
+func createActionTx(ctx context.Context, tx *sql.Tx, a InstanceAction) error {
 	t := dbTime(a.StartTime)
-	_, err := st.db.W.ExecContext(ctx, `INSERT INTO instance_actions (instance_uuid, request_id, action, project_id,
+	_, err := tx.ExecContext(ctx, `INSERT INTO instance_actions (instance_uuid, request_id, action, project_id,
 		user_id, start_time, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance_uuid, request_id) DO NOTHING`,
 		a.InstanceUUID, a.RequestID, a.Action, a.ProjectID, a.UserID, t, t)
 	return err
@@ -45,7 +50,7 @@ func (st instanceStore) createAction(ctx context.Context, a InstanceAction) erro
 
 // StartEvent implements manager.Store.
 func (st instanceStore) StartEvent(ctx context.Context, uuid, requestID, event string, at time.Time) error {
-	return st.db.Tx(ctx, func(tx *sql.Tx) error {
+	return st.groupTx(ctx, func(tx *sql.Tx) error {
 		var id int64
 		err := tx.QueryRowContext(ctx, `SELECT id FROM instance_actions WHERE instance_uuid = ? AND request_id = ?`,
 			uuid, requestID).Scan(&id)
@@ -69,7 +74,7 @@ func (st instanceStore) StartEvent(ctx context.Context, uuid, requestID, event s
 // FinishEvent implements manager.Store: a failed event marks its action's
 // message "Error", as Nova's action_event_finish.
 func (st instanceStore) FinishEvent(ctx context.Context, uuid, requestID, event string, at time.Time, result, traceback string) error {
-	return st.db.Tx(ctx, func(tx *sql.Tx) error {
+	return st.groupTx(ctx, func(tx *sql.Tx) error {
 		var id int64
 		err := tx.QueryRowContext(ctx, `SELECT id FROM instance_actions WHERE instance_uuid = ? AND request_id = ?`,
 			uuid, requestID).Scan(&id)

@@ -92,7 +92,24 @@ const instanceColumns = `id, uuid, project_id, user_id, display_name, display_de
 	created_at, COALESCE(updated_at, ''), COALESCE(launched_at, ''), COALESCE(terminated_at, ''),
 	COALESCE(deleted_at, ''), deleted`
 
-func scanInstance(row scanner) (*Instance, error) {
+func scanInstance(row scanner) (*Instance, error) { return scanInstanceWith(row, nil) }
+
+// rowCache keeps the decoded flavor and security groups JSON of the rows
+// of one list page: most servers share a few flavors, so a page decodes
+// each once. Instances decoded with it share these values and must not
+// change them.
+type rowCache struct {
+	flavors map[string]instFlavor
+	sgs     map[string][]string
+}
+
+func newRowCache() *rowCache {
+	return &rowCache{flavors: map[string]instFlavor{}, sgs: map[string][]string{}}
+}
+
+// scanInstanceWith is scanInstance with rc (nil: none) for the JSON
+// columns.
+func scanInstanceWith(row scanner, rc *rowCache) (*Instance, error) {
 	in := &Instance{}
 	var flavor string
 	var oldF, newF sql.NullString
@@ -109,14 +126,41 @@ func scanInstance(row scanner) (*Instance, error) {
 	}
 	in.Description, in.KeyName, in.KeyData, in.UserData, in.LockedReason =
 		nullStr(desc), nullStr(keyName), nullStr(keyData), nullStr(userData), nullStr(reason)
-	if err := json.Unmarshal([]byte(flavor), &in.Flavor); err != nil {
+	if f, ok := rc.flavor(flavor); ok {
+		in.Flavor = f
+	} else if err := json.Unmarshal([]byte(flavor), &in.Flavor); err != nil {
 		return nil, fmt.Errorf("instance %s flavor: %w", in.UUID, err)
+	} else if rc != nil {
+		rc.flavors[flavor] = in.Flavor
 	}
 	in.OldFlavor, in.NewFlavor = parseFlavor(oldF), parseFlavor(newF)
-	_ = json.Unmarshal([]byte(sgs), &in.SecurityGroups)
+	if g, ok := rc.groups(sgs); ok {
+		in.SecurityGroups = g
+	} else {
+		_ = json.Unmarshal([]byte(sgs), &in.SecurityGroups)
+		if rc != nil {
+			rc.sgs[sgs] = in.SecurityGroups
+		}
+	}
 	in.CreatedAt, in.UpdatedAt, in.LaunchedAt = parseTime(created), parseTime(updated), parseTime(launched)
 	in.TerminatedAt, in.DeletedAt = parseTime(terminated), parseTime(deletedAt)
 	return in, nil
+}
+
+func (rc *rowCache) flavor(raw string) (instFlavor, bool) {
+	if rc == nil {
+		return instFlavor{}, false
+	}
+	f, ok := rc.flavors[raw]
+	return f, ok
+}
+
+func (rc *rowCache) groups(raw string) ([]string, bool) {
+	if rc == nil {
+		return nil, false
+	}
+	g, ok := rc.sgs[raw]
+	return g, ok
 }
 
 func nullStr(s sql.NullString) *string {
@@ -169,39 +213,42 @@ func strPtrArg(p *string) any {
 // insertAll stores a request's instances with their metadata and tags in
 // one transaction.
 func (st instanceStore) insertAll(ctx context.Context, ins []*Instance, meta map[string]string, tags []string) error {
-	return st.db.Tx(ctx, func(tx *sql.Tx) error {
-		for _, in := range ins {
-			fl, _ := json.Marshal(in.Flavor)
-			sgs, _ := json.Marshal(in.SecurityGroups)
-			res, err := tx.ExecContext(ctx, `INSERT INTO instances (uuid, project_id, user_id, display_name,
+	return st.groupTx(ctx, func(tx *sql.Tx) error { return st.insertAllTx(ctx, tx, ins, meta, tags) })
+}
+
+// insertAllTx is insertAll in tx.
+func (st instanceStore) insertAllTx(ctx context.Context, tx *sql.Tx, ins []*Instance, meta map[string]string, tags []string) error {
+	for _, in := range ins {
+		fl, _ := json.Marshal(in.Flavor)
+		sgs, _ := json.Marshal(in.SecurityGroups)
+		res, err := tx.ExecContext(ctx, `INSERT INTO instances (uuid, project_id, user_id, display_name,
 				display_description, hostname, availability_zone, reservation_id, launch_index, flavor_id, flavor,
 				memory_mb, vcpus, root_gb, ephemeral_gb, image_ref, key_name, key_data, user_data, config_drive,
 				vm_state, task_state, power_state, access_ip_v4, access_ip_v6, security_groups, disk_config,
 				created_at, updated_at, deleted)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, 0)`,
-				in.UUID, in.ProjectID, in.UserID, in.Name, strPtrArg(in.Description), in.Hostname, nullable(in.AZ),
-				in.ReservationID, in.LaunchIndex, in.FlavorID, string(fl), in.Flavor.MemoryMB, in.Flavor.VCPUs,
-				in.Flavor.RootGB, in.Flavor.EphemeralGB, in.ImageRef, strPtrArg(in.KeyName), strPtrArg(in.KeyData),
-				strPtrArg(in.UserData), in.ConfigDrive, in.VMState, nullable(in.TaskState), nullable(in.AccessIPv4),
-				nullable(in.AccessIPv6), string(sgs), in.DiskConfig, dbTime(in.CreatedAt), dbTime(in.CreatedAt))
-			if err != nil {
+			in.UUID, in.ProjectID, in.UserID, in.Name, strPtrArg(in.Description), in.Hostname, nullable(in.AZ),
+			in.ReservationID, in.LaunchIndex, in.FlavorID, string(fl), in.Flavor.MemoryMB, in.Flavor.VCPUs,
+			in.Flavor.RootGB, in.Flavor.EphemeralGB, in.ImageRef, strPtrArg(in.KeyName), strPtrArg(in.KeyData),
+			strPtrArg(in.UserData), in.ConfigDrive, in.VMState, nullable(in.TaskState), nullable(in.AccessIPv4),
+			nullable(in.AccessIPv6), string(sgs), in.DiskConfig, dbTime(in.CreatedAt), dbTime(in.CreatedAt))
+		if err != nil {
+			return err
+		}
+		in.ID, _ = res.LastInsertId()
+		in.UpdatedAt = in.CreatedAt
+		for k, v := range meta {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO instance_metadata (instance_uuid, key, value) VALUES (?, ?, ?)`, in.UUID, k, v); err != nil {
 				return err
 			}
-			in.ID, _ = res.LastInsertId()
-			in.UpdatedAt = in.CreatedAt
-			for k, v := range meta {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO instance_metadata (instance_uuid, key, value) VALUES (?, ?, ?)`, in.UUID, k, v); err != nil {
-					return err
-				}
-			}
-			for _, t := range tags {
-				if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO instance_tags (instance_uuid, tag) VALUES (?, ?)`, in.UUID, t); err != nil {
-					return err
-				}
+		}
+		for _, t := range tags {
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO instance_tags (instance_uuid, tag) VALUES (?, ?)`, in.UUID, t); err != nil {
+				return err
 			}
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // get returns an instance by uuid; deleted ones only when withDeleted.
@@ -231,14 +278,16 @@ func (st instanceStore) setFields(ctx context.Context, uuid string, cols map[str
 	}
 	sets = append(sets, "updated_at = ?")
 	args = append(args, dbTime(st.now()), uuid)
-	res, err := st.db.W.ExecContext(ctx, `UPDATE instances SET `+strings.Join(sets, ", ")+` WHERE uuid = ? AND deleted = 0`, args...)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return errNotFound
-	}
-	return nil
+	return st.groupTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE instances SET `+strings.Join(sets, ", ")+` WHERE uuid = ? AND deleted = 0`, args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errNotFound
+		}
+		return nil
+	})
 }
 
 // Instance implements manager.Store.
@@ -280,7 +329,7 @@ func (st instanceStore) Instances(ctx context.Context, host string) ([]manager.S
 // Update implements manager.Store: the check of Expected and the write
 // are one transaction on the single writer, so they are atomic.
 func (st instanceStore) Update(ctx context.Context, uuid string, u manager.Update) error {
-	return st.db.Tx(ctx, func(tx *sql.Tx) error {
+	return st.groupTx(ctx, func(tx *sql.Tx) error {
 		var vm, task string
 		var flavor string
 		var oldF, newF sql.NullString
@@ -314,6 +363,10 @@ func (st instanceStore) Update(ctx context.Context, uuid string, u manager.Updat
 		if u.Host != "" {
 			add("host", u.Host)
 			add("node", u.Host)
+		}
+		if u.ClearHost {
+			add("host", nil)
+			add("node", nil)
 		}
 		if !u.LaunchedAt.IsZero() {
 			add("launched_at", dbTime(u.LaunchedAt))
@@ -381,9 +434,11 @@ func (st instanceStore) AddFault(ctx context.Context, uuid string, f manager.Fau
 	if created.IsZero() {
 		created = st.now()
 	}
-	_, err := st.db.W.ExecContext(ctx, `INSERT INTO instance_faults (instance_uuid, code, message, details, created_at)
-		VALUES (?, ?, ?, ?, ?)`, uuid, f.Code, f.Message, f.Details, dbTime(created))
-	return err
+	return st.groupTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO instance_faults (instance_uuid, code, message, details, created_at)
+			VALUES (?, ?, ?, ?, ?)`, uuid, f.Code, f.Message, f.Details, dbTime(created))
+		return err
+	})
 }
 
 // fault returns the latest fault of an instance, nil if none.

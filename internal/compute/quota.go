@@ -3,7 +3,6 @@ package compute
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"kumo/internal/platform/httpapi"
@@ -94,22 +93,11 @@ func quotaExceeded(project string, overs []overLimitInfo) error {
 // resource in deltas, in name order as oslo.limit, and returns the
 // resources over their limit (nil when none).
 func (s *Service) enforceLimits(ctx context.Context, project string, usage, deltas map[string]int64) ([]overLimitInfo, error) {
-	names := make([]string, 0, len(deltas))
-	for k := range deltas {
-		names = append(names, k)
+	limits, err := s.quotaLimits(ctx, project, deltaNames(deltas))
+	if err != nil {
+		return nil, err
 	}
-	sort.Strings(names)
-	var overs []overLimitInfo
-	for _, name := range names {
-		limit, err := s.quotaLimit(ctx, project, name)
-		if err != nil {
-			return nil, err
-		}
-		if limit >= 0 && usage[name]+deltas[name] > limit {
-			overs = append(overs, overLimitInfo{name, limit, usage[name], deltas[name]})
-		}
-	}
-	return overs, nil
+	return s.enforceLimitsWith(ctx, project, limits, usage, deltas)
 }
 
 // enforceQuota is enforceLimits that returns Nova's 403 when over.

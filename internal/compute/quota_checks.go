@@ -91,8 +91,12 @@ func (s *Service) instanceQuotaCount(ctx context.Context, projectID string, minC
 	}
 	// Unlimited resources never refuse: with every one of them unlimited
 	// the usage need not be counted (the count is the costly part).
-	if unlimited, err := s.allUnlimited(ctx, projectID, per.deltas(maxCount)); err != nil || unlimited {
-		return maxCount, err
+	limits, err := s.quotaLimits(ctx, projectID, deltaNames(per.deltas(maxCount)))
+	if err != nil {
+		return 0, err
+	}
+	if allUnlimited(limits) {
+		return maxCount, nil
 	}
 	u, err := s.instanceUsage(ctx, s.db.R, projectID)
 	if err != nil {
@@ -105,7 +109,7 @@ func (s *Service) instanceQuotaCount(ctx context.Context, projectID string, minC
 		if len(deltas) == 0 {
 			return n, nil
 		}
-		overs, err := s.enforceLimits(ctx, projectID, usage, deltas)
+		overs, err := s.enforceLimitsWith(ctx, projectID, limits, usage, deltas)
 		if err != nil {
 			return 0, err
 		}
@@ -119,21 +123,22 @@ func (s *Service) instanceQuotaCount(ctx context.Context, projectID string, minC
 	return 0, quotaExceeded(projectID, first)
 }
 
-// allUnlimited reports whether the project's limit of every resource in
-// deltas is -1 (unlimited).
-func (s *Service) allUnlimited(ctx context.Context, projectID string, deltas map[string]int64) (bool, error) {
-	for name := range deltas {
-		limit, err := s.quotaLimit(ctx, projectID, name)
-		if err != nil || limit >= 0 {
-			return false, err
+// allUnlimited reports whether every limit is -1 (unlimited).
+func allUnlimited(limits map[string]int64) bool {
+	for _, l := range limits {
+		if l >= 0 {
+			return false
 		}
 	}
-	return true, nil
+	return true
 }
 
 // checkMetadataQuota checks a server's metadata item count (server create,
 // rebuild, metadata set/update) against server_metadata_items.
 func (s *Service) checkMetadataQuota(ctx context.Context, projectID string, items int) error {
+	if items == 0 {
+		return nil // no limit refuses none: 0 > limit never holds for limit >= 0
+	}
 	return s.enforceQuota(ctx, projectID, map[string]int64{resMetadataItems: 0}, map[string]int64{resMetadataItems: int64(items)})
 }
 

@@ -1,6 +1,7 @@
 package compute
 
 import (
+	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -143,17 +144,26 @@ func createServer(c *call) error {
 		}
 	}
 	ins := c.newInstances(body, p, count)
-	if err := c.s.instances().insertAll(c.ctx, ins, p.meta, p.tags); err != nil {
-		return err
-	}
+	// The instances and their create actions in one transaction, grouped
+	// with other writes.
 	rid := httpapi.RequestID(c.ctx)
 	uuids := make([]string, len(ins))
-	for i, in := range ins {
-		uuids[i] = in.UUID
-		if err := c.s.instances().createAction(c.ctx, InstanceAction{InstanceUUID: in.UUID, RequestID: rid,
-			Action: "create", ProjectID: c.project(), UserID: c.user(), StartTime: in.CreatedAt}); err != nil {
+	st := c.s.instances()
+	err = st.groupTx(c.ctx, func(tx *sql.Tx) error {
+		if err := st.insertAllTx(c.ctx, tx, ins, p.meta, p.tags); err != nil {
 			return err
 		}
+		for i, in := range ins {
+			uuids[i] = in.UUID
+			if err := createActionTx(c.ctx, tx, InstanceAction{InstanceUUID: in.UUID, RequestID: rid,
+				Action: "create", ProjectID: c.project(), UserID: c.user(), StartTime: in.CreatedAt}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if p.groupUUID != "" {
 		for _, u := range uuids {

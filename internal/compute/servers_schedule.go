@@ -2,6 +2,7 @@ package compute
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -92,23 +93,49 @@ func (s *Service) buildAll(rid string, ins []*Instance, p *buildPlan) {
 		if x.Host.AvailabilityZone != "" && in.AZ == "" {
 			in.AZ = x.Host.AvailabilityZone
 		}
-		az := in.AZ
-		if az == "" {
-			az = defaultZone
+		if in.AZ == "" {
+			in.AZ = defaultZone
 		}
-		if err := st.setFields(ctx, in.UUID, map[string]any{"host": x.Host.Name, "node": x.Host.Name,
-			"availability_zone": az}); err != nil {
-			s.releaseAfter(ctx, in.UUID, err)
-			continue
-		}
-		in.Host, in.AZ = x.Host.Name, az
+		in.Host = x.Host.Name
 		builds = append(builds, placed{in, h})
 	}
+	// Every host recorded in one transaction: a thousand instances of one
+	// request would otherwise wait for a thousand commits in turn.
+	gone := map[string]error{}
+	err = st.groupTx(ctx, func(tx *sql.Tx) error {
+		clear(gone)
+		now := dbTime(st.now())
+		for _, b := range builds {
+			res, err := tx.ExecContext(ctx, `UPDATE instances SET host = ?, node = ?, availability_zone = ?, updated_at = ?
+				WHERE uuid = ? AND deleted = 0`, b.in.Host, b.in.Host, b.in.AZ, now, b.in.UUID)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				gone[b.in.UUID] = errNotFound // deleted while it was scheduled
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		for _, b := range builds {
+			gone[b.in.UUID] = err
+		}
+	}
 	unlock()
+	kept := builds[:0]
+	for _, b := range builds {
+		if err, ok := gone[b.in.UUID]; ok {
+			s.releaseAfter(ctx, b.in.UUID, err)
+			continue
+		}
+		kept = append(kept, b)
+	}
+	builds = kept
 	for _, b := range builds {
 		in, h := b.in, b.h
 		err := h.Manager.Build(ctx, manager.BuildRequest{RequestID: rid, ProjectID: in.ProjectID, ImageID: in.ImageRef,
-			Spec: specOf(in), ConfigDrive: s.configDriveFunc(in, p)})
+			Spec: specOf(in), ConfigDrive: s.configDriveFunc(in, p), Image: &p.image})
 		if err != nil {
 			s.releaseAfter(ctx, in.UUID, err)
 		}

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,6 +34,7 @@ type ServiceRegistry struct {
 	// API, the service stays deleted.
 	ComputeDeleted func(ctx context.Context, host string) error
 	now            func() time.Time
+	hostList       hostListCache // SchedulerHosts with Static
 	cache          serviceCache
 }
 
@@ -67,7 +70,13 @@ func (cs *computeService) lastSeen() time.Time {
 
 // up is Nova's DB servicegroup driver's is_up.
 func (r *ServiceRegistry) up(cs *computeService) bool {
-	return !cs.ForcedDown && r.now().Sub(cs.lastSeen()) <= r.DownTime
+	return r.upAt(cs, r.now())
+}
+
+// upAt is up at time now: callers checking many services read the clock
+// once.
+func (r *ServiceRegistry) upAt(cs *computeService, now time.Time) bool {
+	return !cs.ForcedDown && now.Sub(cs.lastSeen()) <= r.DownTime
 }
 
 func (cs *computeService) hostService(up bool) HostService {
@@ -118,15 +127,62 @@ func (r *ServiceRegistry) RegisterService(ctx context.Context, host, binary, zon
 // report_interval). An unknown service is an error: register it first.
 func (r *ServiceRegistry) Heartbeat(ctx context.Context, host, binary string) error {
 	now := r.now().Format(time.RFC3339Nano)
-	res, err := r.db.W.ExecContext(ctx, `UPDATE compute_services SET updated_at = ?, report_count = report_count + 1 WHERE host = ? AND service_binary = ?`,
-		now, host, binary)
+	// Grouped with other writes: a thousand hosts heartbeat together.
+	var n int64
+	err := committerOf(r.db).do(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE compute_services SET updated_at = ?, report_count = report_count + 1 WHERE host = ? AND service_binary = ?`,
+			now, host, binary)
+		if err == nil {
+			n, _ = res.RowsAffected()
+		}
+		return err
+	})
 	seen, _ := time.Parse(time.RFC3339Nano, now)
 	r.cache.seen(host, binary, seen)
 	if err != nil {
 		return fmt.Errorf("compute: heartbeat %s on %s: %w", binary, host, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return fmt.Errorf("compute: heartbeat %s on %s: service not registered", binary, host)
+	}
+	return nil
+}
+
+// HeartbeatAll is Heartbeat for many hosts of one binary in one write
+// and one cache update (the simulated cloud beats a thousand hosts every
+// report interval). It returns the first error; hosts not registered are
+// reported after the others are beaten.
+func (r *ServiceRegistry) HeartbeatAll(ctx context.Context, hosts []string, binary string) error {
+	if len(hosts) == 0 {
+		return nil
+	}
+	now := r.now().Format(time.RFC3339Nano)
+	var missing []string
+	err := committerOf(r.db).do(ctx, func(tx *sql.Tx) error {
+		missing = missing[:0]
+		st, err := tx.PrepareContext(ctx, `UPDATE compute_services SET updated_at = ?, report_count = report_count + 1 WHERE host = ? AND service_binary = ?`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, h := range hosts {
+			res, err := st.ExecContext(ctx, now, h, binary)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				missing = append(missing, h)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("compute: heartbeat %s on %d hosts: %w", binary, len(hosts), err)
+	}
+	seen, _ := time.Parse(time.RFC3339Nano, now)
+	r.cache.seenAll(hosts, binary, seen)
+	if len(missing) > 0 {
+		return fmt.Errorf("compute: heartbeat %s on %s: service not registered", binary, strings.Join(missing, ", "))
 	}
 	return nil
 }
@@ -297,6 +353,29 @@ func (c *serviceCache) seen(host, binary string, t time.Time) {
 	c.rows = rows
 }
 
+// seenAll is seen for many hosts of one binary: one copy of the rows.
+func (c *serviceCache) seenAll(hosts []string, binary string, t time.Time) {
+	set := make(map[string]bool, len(hosts))
+	for _, h := range hosts {
+		set[h] = true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	if c.rows == nil {
+		return
+	}
+	rows := slices.Clone(c.rows)
+	for i := range rows {
+		if rows[i].Binary == binary && set[rows[i].Host] {
+			cs := *rows[i]
+			cs.UpdatedAt = &t
+			rows[i] = &cs
+		}
+	}
+	c.rows = rows
+}
+
 // SchedulerHosts adapts the registry to the scheduler's HostSource: one
 // scheduler.Host per nova-compute service whose host has a placement
 // resource provider.
@@ -308,6 +387,11 @@ type SchedulerHosts struct {
 	// Describe, when set, fills what the hypervisor reports (type,
 	// version, supported instances, traits) for a host.
 	Describe func(ctx context.Context, h *scheduler.Host) error
+	// Static says Provider and Describe answer the same for a host for
+	// the registry's life: the list is then built once and kept until the
+	// services, the aggregates' zones or a host's up/down state change,
+	// instead of once per request.
+	Static bool
 }
 
 var _ scheduler.HostSource = SchedulerHosts{}
@@ -326,6 +410,17 @@ func (a SchedulerHosts) Hosts(ctx context.Context) ([]scheduler.Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	now := a.Registry.now()
+	if !a.Static {
+		return a.build(ctx, list, zones, now)
+	}
+	return a.Registry.hostList.hosts(list, zones, now, a.Registry.DownTime, func() ([]scheduler.Host, error) {
+		return a.build(ctx, list, zones, now)
+	})
+}
+
+// build makes the scheduler's hosts from the registry's rows.
+func (a SchedulerHosts) build(ctx context.Context, list []*computeService, zones map[string]string, now time.Time) ([]scheduler.Host, error) {
 	out := make([]scheduler.Host, 0, len(list))
 	for _, cs := range list {
 		if cs.Binary != "nova-compute" {
@@ -340,7 +435,7 @@ func (a SchedulerHosts) Hosts(ctx context.Context) ([]scheduler.Host, error) {
 			zone = z
 		}
 		h := scheduler.Host{Name: cs.Host, ProviderUUID: rp, AvailabilityZone: zone,
-			Enabled: !cs.Disabled && a.Registry.up(cs)}
+			Enabled: !cs.Disabled && a.Registry.upAt(cs, now)}
 		if a.Describe != nil {
 			h.Traits = map[string]bool{}
 			if err := a.Describe(ctx, &h); err != nil {
@@ -356,4 +451,50 @@ func (a SchedulerHosts) Hosts(ctx context.Context) ([]scheduler.Host, error) {
 		out = append(out, h)
 	}
 	return out, nil
+}
+
+// hostListCache keeps a Static SchedulerHosts list while what it was built
+// from holds: the same registry rows and zone map (both caches replace,
+// never change, them on a write, so identity tells a change), a clock
+// that has not gone back, and no host's up state due to flip (a host is
+// up while now - last seen <= DownTime).
+type hostListCache struct {
+	mu         sync.Mutex
+	rows       []*computeService
+	zones      map[string]string
+	from, till time.Time
+	list       []scheduler.Host
+}
+
+func (c *hostListCache) hosts(rows []*computeService, zones map[string]string, now time.Time, down time.Duration, build func() ([]scheduler.Host, error)) ([]scheduler.Host, error) {
+	c.mu.Lock()
+	if c.list != nil && sameRows(c.rows, rows) && sameZones(c.zones, zones) && !now.Before(c.from) && !now.After(c.till) {
+		// A copy: the scheduler takes pointers into its list.
+		out := slices.Clone(c.list)
+		c.mu.Unlock()
+		return out, nil
+	}
+	c.mu.Unlock()
+	list, err := build()
+	if err != nil {
+		return nil, err
+	}
+	till := now.Add(24 * time.Hour) // bounded even with every host down
+	for _, cs := range rows {
+		if flip := cs.lastSeen().Add(down); !cs.ForcedDown && !now.After(flip) && flip.Before(till) {
+			till = flip
+		}
+	}
+	c.mu.Lock()
+	c.rows, c.zones, c.from, c.till, c.list = rows, zones, now, till, slices.Clone(list)
+	c.mu.Unlock()
+	return list, nil
+}
+
+func sameRows(a, b []*computeService) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+func sameZones(a, b map[string]string) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }

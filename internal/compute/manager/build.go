@@ -18,6 +18,9 @@ type BuildRequest struct {
 	Spec      virt.InstanceSpec
 	// ConfigDrive builds the config drive; nil means none.
 	ConfigDrive ConfigDriveFunc
+	// Image is the image as the API resolved it for the project, as Nova's
+	// conductor hands the image to the compute host; nil means look it up.
+	Image *ImageInfo
 }
 
 const eventBuild = "compute__do_build_and_run_instance"
@@ -129,13 +132,19 @@ func (m *Manager) build(ctx context.Context, req BuildRequest) {
 // block_device_mapping step).
 func (m *Manager) prepare(ctx context.Context, req BuildRequest) (ImageInfo, virt.InstanceSpec, error) {
 	spec := req.Spec
-	if m.images == nil {
+	var img ImageInfo
+	switch {
+	case req.Image != nil && req.Image.ID == req.ImageID:
+		img = *req.Image
+	case m.images == nil:
 		return ImageInfo{}, spec, errors.New("no image service")
+	default:
+		var err error
+		if img, err = m.images.Image(ctx, req.ProjectID, req.ImageID); err != nil {
+			return img, spec, fmt.Errorf("image %s: %w", req.ImageID, err)
+		}
 	}
-	img, err := m.images.Image(ctx, req.ProjectID, req.ImageID)
-	if err != nil {
-		return img, spec, fmt.Errorf("image %s: %w", req.ImageID, err)
-	}
+	var err error
 	if req.ConfigDrive != nil {
 		if spec.ConfigDrive, err = req.ConfigDrive(ctx); err != nil {
 			return img, spec, fmt.Errorf("config drive: %w", err)

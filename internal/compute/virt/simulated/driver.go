@@ -163,33 +163,6 @@ func (d *Driver) Spawn(ctx context.Context, spec virt.InstanceSpec, img virt.Ima
 	return nil
 }
 
-// fetch reads img's data and checks it against the checksum and multihash
-// Glance reported, refusing what it cannot verify, as the QEMU driver's
-// image cache does (an image with no checksum, an unknown algorithm).
-func fetch(ctx context.Context, img virt.Image) error {
-	if img.Open == nil {
-		return fmt.Errorf("image %s has no data", img.ID)
-	}
-	verify, err := virt.NewVerifier(img)
-	if err != nil {
-		return err
-	}
-	r, err := img.Open(ctx)
-	if err != nil {
-		return fmt.Errorf("image %s: %w", img.ID, err)
-	}
-	defer r.Close()
-	if _, err := io.Copy(verify, r); err != nil {
-		return fmt.Errorf("image %s: read: %w", img.ID, err)
-	}
-	if err := verify.Check(); err != nil {
-		return err
-	}
-	return nil
-}
-
-// newHash returns the hash Glance names algo (os_hash_algo, or md5 for
-// the legacy checksum).
 // Destroy forgets the instance; an unknown one is not an error.
 func (d *Driver) Destroy(ctx context.Context, uuid string) error {
 	if err := d.enter(ctx, OpDestroy, uuid); err != nil {
