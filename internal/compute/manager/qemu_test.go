@@ -26,35 +26,9 @@ import (
 // console, stop → SHUTOFF, start → ACTIVE and booted again, delete →
 // nothing left, neither in the driver nor on disk.
 func TestQEMULifecycle(t *testing.T) {
-	for _, tool := range []string{"qemu-system-x86_64", "qemu-img"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("KUMO_REQUIRE_TOOLS") == "1" {
-				t.Fatalf("%s is required (KUMO_REQUIRE_TOOLS=1): %v", tool, err)
-			}
-			t.Skipf("%s not installed", tool)
-		}
-	}
-	imgPath := testGuestImage(t)
-	dir, err := os.MkdirTemp("", "kmq") // short: QMP socket paths are limited
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	drv, err := qemu.New(qemu.Config{StateDir: filepath.Join(dir, "state"), CacheDir: filepath.Join(dir, "cache"),
-		Accel: "tcg", Log: quiet, ShutdownTimeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	drv, imgPath, stateDir := newTestQEMU(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
-	defer func() {
-		ids, _ := drv.Instances(context.Background())
-		for _, id := range ids {
-			drv.Destroy(context.Background(), id)
-		}
-		drv.Close()
-	}()
 
 	store, images, claims := newMemStore(), newMemImages(), &memClaims{}
 	data, err := os.ReadFile(imgPath)
@@ -66,7 +40,7 @@ func TestQEMULifecycle(t *testing.T) {
 		Checksum: hex.EncodeToString(m5[:]), HashAlgo: "sha512", HashValue: hex.EncodeToString(s5[:]),
 		Open: func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}}
 	m := New(drv, store, images, claims, Config{Host: testHost, ShutdownTimeout: 30 * time.Second,
-		SnapshotDir: t.TempDir(), Log: quiet})
+		SnapshotDir: t.TempDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	defer m.Close(context.Background())
 
 	const id = "6e57c0de-0000-4000-8000-0000000000a7"
@@ -152,7 +126,7 @@ func TestQEMULifecycle(t *testing.T) {
 	if ids, _ := drv.Instances(ctx); len(ids) != 0 {
 		t.Fatalf("driver still holds %q", ids)
 	}
-	if ents, _ := os.ReadDir(filepath.Join(dir, "state", "instances")); len(ents) != 0 {
+	if ents, _ := os.ReadDir(filepath.Join(stateDir, "instances")); len(ents) != 0 {
 		t.Fatalf("instance files left: %v", ents)
 	}
 }
@@ -179,4 +153,41 @@ func testGuestImage(t *testing.T) string {
 		t.Skipf("test guest image %s missing", p)
 	}
 	return p
+}
+
+// newTestQEMU gives a real QEMU driver (TCG) in a short temp dir (QMP
+// socket paths are limited) and the test guest image's path; every guest
+// it started is destroyed when the test ends. stateDir is the driver's. Without QEMU the test is
+// skipped, or fails under KUMO_REQUIRE_TOOLS=1.
+func newTestQEMU(t *testing.T) (drv *qemu.Driver, imgPath, stateDir string) {
+	t.Helper()
+	for _, tool := range []string{"qemu-system-x86_64", "qemu-img"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("KUMO_REQUIRE_TOOLS") == "1" {
+				t.Fatalf("%s is required (KUMO_REQUIRE_TOOLS=1): %v", tool, err)
+			}
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	imgPath = testGuestImage(t)
+	dir, err := os.MkdirTemp("", "kmq")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	stateDir = filepath.Join(dir, "state")
+	drv, err = qemu.New(qemu.Config{StateDir: stateDir, CacheDir: filepath.Join(dir, "cache"),
+		Accel: "tcg", Log: quiet, ShutdownTimeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ids, _ := drv.Instances(context.Background())
+		for _, id := range ids {
+			drv.Destroy(context.Background(), id)
+		}
+		drv.Close()
+	})
+	return drv, imgPath, stateDir
 }

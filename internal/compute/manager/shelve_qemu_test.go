@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"kumo/internal/compute/configdrive"
-	"kumo/internal/compute/qemu"
 	"kumo/internal/compute/virt"
 )
 
@@ -28,35 +27,9 @@ import (
 // so the disk's state went through the image. The driver's diagnostics
 // of the running guest are real QMP and /proc figures.
 func TestQEMUShelveUnshelve(t *testing.T) {
-	for _, tool := range []string{"qemu-system-x86_64", "qemu-img"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("KUMO_REQUIRE_TOOLS") == "1" {
-				t.Fatalf("%s is required (KUMO_REQUIRE_TOOLS=1): %v", tool, err)
-			}
-			t.Skipf("%s not installed", tool)
-		}
-	}
-	imgPath := testGuestImage(t)
-	dir, err := os.MkdirTemp("", "kms") // short: QMP socket paths are limited
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	drv, err := qemu.New(qemu.Config{StateDir: filepath.Join(dir, "state"), CacheDir: filepath.Join(dir, "cache"),
-		Accel: "tcg", Log: quiet, ShutdownTimeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	drv, imgPath, stateDir := newTestQEMU(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	defer func() {
-		ids, _ := drv.Instances(context.Background())
-		for _, id := range ids {
-			drv.Destroy(context.Background(), id)
-		}
-		drv.Close()
-	}()
 	store, images, claims := newMemStore(), newMemImages(), &memClaims{}
 	register := func(id string, data []byte) {
 		m5, s5 := md5.Sum(data), sha512.Sum512(data)
@@ -72,7 +45,7 @@ func TestQEMUShelveUnshelve(t *testing.T) {
 	}
 	register("guest", data)
 	m := New(drv, store, images, claims, Config{Host: testHost, ShutdownTimeout: 30 * time.Second,
-		SnapshotDir: t.TempDir(), Log: quiet})
+		SnapshotDir: t.TempDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	defer m.Close(context.Background())
 
 	const id = "6e57c0de-0000-4000-8000-0000000000b8"
@@ -155,7 +128,7 @@ func TestQEMUShelveUnshelve(t *testing.T) {
 	if ids, _ := drv.Instances(ctx); len(ids) != 0 {
 		t.Fatalf("driver still holds %q", ids)
 	}
-	if ents, _ := os.ReadDir(filepath.Join(dir, "state", "instances")); len(ents) != 0 {
+	if ents, _ := os.ReadDir(filepath.Join(stateDir, "instances")); len(ents) != 0 {
 		t.Fatalf("instance files left: %v", ents)
 	}
 	if out, _ := exec.Command("pgrep", "-f", "-uuid "+id).Output(); len(out) != 0 {
