@@ -51,20 +51,7 @@ func (st instanceStore) DeleteSystemMetadata(ctx context.Context, uuid string, k
 // systemMetadata returns an instance's system metadata (empty when it
 // has none).
 func (st instanceStore) systemMetadata(ctx context.Context, uuid string) (map[string]string, error) {
-	rows, err := st.db.R.QueryContext(ctx, `SELECT key, value FROM instance_system_metadata WHERE instance_uuid = ?`, uuid)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			return nil, err
-		}
-		out[k] = v
-	}
-	return out, rows.Err()
+	return st.keyValues(ctx, `SELECT key, value FROM instance_system_metadata WHERE instance_uuid = ?`, uuid)
 }
 
 // Unplaced implements manager.UnplacedStore: live instances with no host.

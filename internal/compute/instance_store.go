@@ -456,7 +456,12 @@ func (st instanceStore) fault(ctx context.Context, uuid string) (*manager.Fault,
 
 // metadata returns an instance's metadata.
 func (st instanceStore) metadata(ctx context.Context, uuid string) (map[string]string, error) {
-	rows, err := st.db.R.QueryContext(ctx, `SELECT key, value FROM instance_metadata WHERE instance_uuid = ?`, uuid)
+	return st.keyValues(ctx, `SELECT key, value FROM instance_metadata WHERE instance_uuid = ?`, uuid)
+}
+
+// keyValues reads the key/value rows query returns for one instance.
+func (st instanceStore) keyValues(ctx context.Context, query, uuid string) (map[string]string, error) {
+	rows, err := st.db.R.QueryContext(ctx, query, uuid)
 	if err != nil {
 		return nil, err
 	}

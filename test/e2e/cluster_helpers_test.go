@@ -243,7 +243,7 @@ func launchProc(t *testing.T, readyPrefix string, env []string, args ...string) 
 		io.Copy(io.Discard, stdout)
 	}()
 	go func() {
-		<-scanned
+		<-scanned // Wait closes the pipe: read it to the end first
 		k.waitErr = k.cmd.Wait()
 		close(k.exited)
 	}()

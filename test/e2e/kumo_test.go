@@ -1,13 +1,11 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"io"
 	"math/big"
 	"net"
 	"os"
@@ -246,53 +244,8 @@ func startKumo(t *testing.T, dir string, offset int, extra ...string) *kumoProc 
 func launchKumo(t *testing.T, dir string, offset int, extra ...string) *kumoProc {
 	t.Helper()
 	args := append([]string{"up", "--data-dir", dir, "--port-offset", strconv.Itoa(offset), "--log-level", "warn"}, extra...)
-	k := &kumoProc{t: t, dir: dir, offset: offset, output: &lockedBuffer{},
-		ready: make(chan string, 1), exited: make(chan struct{})}
-	k.cmd = exec.Command(kumoBin, args...)
-	k.cmd.Env = cleanEnv()
-	k.cmd.Stderr = k.output
-	stdout, err := k.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := k.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", kumoBin, err)
-	}
-	scanned := make(chan struct{})
-	go func() {
-		defer close(scanned)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			line := sc.Text()
-			fmt.Fprintln(k.output, line)
-			if strings.HasPrefix(line, "kumo ready:") {
-				select {
-				case k.ready <- line:
-				default:
-				}
-			}
-		}
-		io.Copy(io.Discard, stdout)
-	}()
-	go func() {
-		<-scanned // Wait closes the pipe: read it to the end first
-		k.waitErr = k.cmd.Wait()
-		close(k.exited)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-k.exited:
-			return
-		default:
-		}
-		k.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-k.exited:
-		case <-time.After(stopTimeout):
-			k.cmd.Process.Kill()
-			<-k.exited
-		}
-	})
+	k := launchProc(t, "kumo ready:", cleanEnv(), args...)
+	k.dir, k.offset = dir, offset
 	return k
 }
 
