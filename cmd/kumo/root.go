@@ -68,7 +68,7 @@ func newLogger(level string) *slog.Logger {
 
 func upCmd() *cobra.Command {
 	var cf commonFlags
-	var listen, adminPassword, logLevel, accel string
+	var listen, publicHost, adminPassword, logLevel, accel string
 	var portOffset int
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -96,6 +96,9 @@ stops; the next start re-attaches to them.`,
 			}
 			if cmd.Flags().Changed("listen") {
 				cfg.Listen = listen
+			}
+			if cmd.Flags().Changed("public-host") {
+				cfg.PublicHost = publicHost
 			}
 			if cmd.Flags().Changed("port-offset") {
 				cfg.PortOffset = portOffset
@@ -131,6 +134,7 @@ stops; the next start re-attaches to them.`,
 	}
 	cf.register(cmd)
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1", "address every API listens on (env KUMO_LISTEN)")
+	cmd.Flags().StringVar(&publicHost, "public-host", "", "host name or address put in the catalog's URLs and openrc (default: the listen address, 127.0.0.1 for 0.0.0.0) (env KUMO_PUBLIC_HOST)")
 	cmd.Flags().IntVar(&portOffset, "port-offset", 0, "added to every standard port, e.g. 10000 puts identity on 15000 and image on 19292 (env KUMO_PORT_OFFSET)")
 	cmd.Flags().StringVar(&adminPassword, "admin-password", "", "admin password (default: generated once and kept in DIR/admin-password) (env KUMO_ADMIN_PASSWORD)")
 	cmd.Flags().StringVar(&logLevel, "log-level", "info", "debug, info, warn or error (env KUMO_LOG_LEVEL)")

@@ -129,10 +129,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Cloud, er
 		c.db.Close()
 		return nil, err
 	}
-	host := cfg.Listen
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
-	}
+	host := cfg.Host()
 	addr := func(port int) string { return net.JoinHostPort(cfg.Listen, strconv.Itoa(port+cfg.PortOffset)) }
 	url := func(port int) string { return "http://" + net.JoinHostPort(host, strconv.Itoa(port+cfg.PortOffset)) }
 	c.IdentityURL = url(config.IdentityPort) + "/v3"

@@ -16,8 +16,13 @@ import (
 
 // Config is the whole of kumo's configuration.
 type Config struct {
-	DataDir       string      `yaml:"data_dir"`
-	Listen        string      `yaml:"listen"`
+	DataDir string `yaml:"data_dir"`
+	Listen  string `yaml:"listen"`
+	// PublicHost is the host name or address the catalog's endpoint URLs
+	// and openrc name (Keystone's public_endpoint): what clients on other
+	// machines reach kumo by. Default: Listen, or 127.0.0.1 when Listen is
+	// every address (0.0.0.0, ::).
+	PublicHost    string      `yaml:"public_host"`
 	PortOffset    int         `yaml:"port_offset"`
 	AdminPassword string      `yaml:"admin_password"`
 	LogLevel      string      `yaml:"log_level"`
@@ -193,7 +198,7 @@ func Load(file string) (Config, error) {
 			return c, fmt.Errorf("config %s: %w", file, err)
 		}
 	}
-	env := map[string]*string{"KUMO_DATA_DIR": &c.DataDir, "KUMO_LISTEN": &c.Listen, "KUMO_ADMIN_PASSWORD": &c.AdminPassword, "KUMO_LOG_LEVEL": &c.LogLevel,
+	env := map[string]*string{"KUMO_DATA_DIR": &c.DataDir, "KUMO_LISTEN": &c.Listen, "KUMO_PUBLIC_HOST": &c.PublicHost, "KUMO_ADMIN_PASSWORD": &c.AdminPassword, "KUMO_LOG_LEVEL": &c.LogLevel,
 		"KUMO_COMPUTE_ACCEL": &c.Compute.Accel, "KUMO_COMPUTE_DRIVER": &c.Compute.Driver,
 		"KUMO_OBJECT_STORE_SWIFT_DIR": &c.ObjectStore.SwiftDir, "KUMO_OBJECT_STORE_DEVICES_ROOT": &c.ObjectStore.DevicesRoot}
 	for k, p := range env {
@@ -285,3 +290,15 @@ const (
 	ContainerServerPort = 6201
 	AccountServerPort   = 6202
 )
+
+// Host is the host of the URLs kumo advertises: PublicHost, else Listen
+// unless that is every address, else 127.0.0.1.
+func (c Config) Host() string {
+	switch {
+	case c.PublicHost != "":
+		return c.PublicHost
+	case c.Listen == "" || c.Listen == "0.0.0.0" || c.Listen == "::":
+		return "127.0.0.1"
+	}
+	return c.Listen
+}

@@ -41,7 +41,7 @@ func TestEnvironmentOverridesFile(t *testing.T) {
 	f := filepath.Join(t.TempDir(), "kumo.yaml")
 	os.WriteFile(f, []byte("data_dir: /from/file\nlog_level: warn\ncompute:\n  accel: kvm\n  weigher: pack\n"), 0o600)
 	env := map[string]string{"KUMO_DATA_DIR": "/from/env", "KUMO_LISTEN": "::1", "KUMO_ADMIN_PASSWORD": "pw",
-		"KUMO_LOG_LEVEL": "debug", "KUMO_COMPUTE_ACCEL": "tcg", "KUMO_COMPUTE_DRIVER": "simulated"}
+		"KUMO_PUBLIC_HOST": "cloud.example", "KUMO_LOG_LEVEL": "debug", "KUMO_COMPUTE_ACCEL": "tcg", "KUMO_COMPUTE_DRIVER": "simulated"}
 	for k, v := range env {
 		t.Setenv(k, v)
 	}
@@ -49,7 +49,7 @@ func TestEnvironmentOverridesFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.DataDir != "/from/env" || c.Listen != "::1" || c.AdminPassword != "pw" || c.LogLevel != "debug" ||
+	if c.DataDir != "/from/env" || c.Listen != "::1" || c.PublicHost != "cloud.example" || c.AdminPassword != "pw" || c.LogLevel != "debug" ||
 		c.Compute.Accel != "tcg" || c.Compute.Driver != "simulated" || c.Compute.Weigher != "pack" || c.Compute.RAMAllocationRatio != 1.5 {
 		t.Fatalf("unexpected config: %+v", c)
 	}
@@ -91,5 +91,22 @@ func TestObjectStoreClusterKeys(t *testing.T) {
 	t.Setenv("KUMO_OBJECT_STORE_REPLICATION_INTERVAL", "0s")
 	if _, err := Load(f); err == nil || !strings.Contains(err.Error(), "replication_interval") {
 		t.Fatalf("zero replication interval: %v", err)
+	}
+}
+
+// The advertised host is public_host, else the listen address unless that
+// is every address.
+func TestHost(t *testing.T) {
+	for _, tc := range []struct{ listen, public, want string }{
+		{"127.0.0.1", "", "127.0.0.1"},
+		{"10.1.2.3", "", "10.1.2.3"},
+		{"0.0.0.0", "", "127.0.0.1"},
+		{"::", "", "127.0.0.1"},
+		{"0.0.0.0", "cloud.example", "cloud.example"},
+		{"127.0.0.1", "10.1.2.3", "10.1.2.3"},
+	} {
+		if got := (Config{Listen: tc.listen, PublicHost: tc.public}).Host(); got != tc.want {
+			t.Errorf("listen %q public %q: host %q, want %q", tc.listen, tc.public, got, tc.want)
+		}
 	}
 }
