@@ -209,3 +209,56 @@ func TestSuspendResumeBlank(t *testing.T) {
 		t.Error("Resume of a running guest succeeded")
 	}
 }
+
+// A save given up on (its caller's context ended) is cancelled and the
+// guest runs on, instead of ending paused in postmigrate.
+func TestAbandonedSaveLeavesGuestRunning(t *testing.T) {
+	d := newTestDriver(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	const id = "0b1a4c00-0000-4000-8000-000000000004"
+	if err := d.Spawn(ctx, testSpec(id), blankImage(t, "img-blank")); err != nil {
+		t.Fatal(err)
+	}
+	m, err := d.running(ctx, d.instance(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Slow enough that the save is still going when it is abandoned.
+	if err := m.SetMigrationBandwidth(ctx, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Migrate(ctx, "exec:cat > /dev/null"); err != nil {
+		t.Fatal(err)
+	}
+	mi, err := m.QueryMigrate(ctx)
+	if err != nil || !migrating[mi.Status] {
+		t.Fatalf("migration not under way: %+v %v", mi, err)
+	}
+	if err := abandonSave(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if mi, err = m.QueryMigrate(ctx); err != nil || mi.Status != "cancelled" {
+		t.Fatalf("after abandonSave: migration %+v %v", mi, err)
+	}
+	mustState(t, d, id, virt.Running)
+
+	// A save that completed just as it was given up on leaves QEMU
+	// stopped in postmigrate: abandonSave lets the guest run again.
+	if err := m.SetMigrationBandwidth(ctx, 1<<40); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Migrate(ctx, "exec:cat > /dev/null"); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitMigrated(ctx, m.QueryMigrate); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := m.QueryStatus(ctx); err != nil || st.Running {
+		t.Fatalf("after a completed save: %+v %v", st, err)
+	}
+	if err := abandonSave(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	mustState(t, d, id, virt.Running)
+}

@@ -31,11 +31,15 @@ func (d *Driver) Suspend(ctx context.Context, uuid string) error {
 			return err
 		}
 		if err := waitMigrated(ctx, m.QueryMigrate); err != nil {
-			os.Remove(tmp)
-			// The source VM keeps running when a migration fails.
-			if st, serr := m.QueryStatus(ctx); serr == nil && !st.Running && st.Status == "postmigrate" {
-				m.Cont(ctx)
+			// ctx may be what ended: the guest is put back with a context
+			// of its own.
+			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			if aerr := abandonSave(actx, m); aerr != nil {
+				d.log.Error("suspend abandoned: the guest may be left paused", "instance", uuid, "err", aerr)
 			}
+			os.Remove(tmp)
+			os.Remove(final)
 			return fmt.Errorf("qemu: suspend %s: %w", uuid, err)
 		}
 		if err := d.kill(in); err != nil {
@@ -52,6 +56,41 @@ func (d *Driver) Suspend(ctx context.Context, uuid string) error {
 		return fmt.Errorf("qemu: suspend %s: saved state never appeared; the guest is shut off", uuid)
 	})
 }
+
+// abandonSave stops an outgoing save that failed or whose caller gave up
+// and lets the guest run on: a save still going would otherwise finish and
+// leave the guest stopped in postmigrate, with nothing to resume it.
+func abandonSave(ctx context.Context, m *qmp.Monitor) error {
+	if err := m.Execute(ctx, "migrate_cancel", nil, nil); err != nil {
+		return err
+	}
+	for {
+		mi, err := m.QueryMigrate(ctx)
+		if err != nil {
+			return err
+		}
+		if !migrating[mi.Status] {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	st, err := m.QueryStatus(ctx)
+	if err != nil {
+		return err
+	}
+	if !st.Running && (st.Status == "postmigrate" || st.Status == "finish-migrate") {
+		return m.Cont(ctx)
+	}
+	return nil
+}
+
+// migrating are query-migrate's states of a migration not yet ended.
+var migrating = map[string]bool{"setup": true, "active": true, "cancelling": true, "device": true,
+	"pre-switchover": true, "wait-unplug": true}
 
 // waitMigrated polls an outgoing migration until it ends.
 func waitMigrated(ctx context.Context, query func(context.Context) (qmp.Migration, error)) error {
