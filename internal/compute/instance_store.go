@@ -415,7 +415,10 @@ func (st instanceStore) Update(ctx context.Context, uuid string, u manager.Updat
 		}
 		args = append(args, uuid)
 		_, err = tx.ExecContext(ctx, `UPDATE instances SET `+strings.Join(sets, ", ")+` WHERE uuid = ? AND deleted = 0`, args...)
-		return err
+		if err != nil || u.Fault == nil {
+			return err
+		}
+		return insertFault(ctx, tx, uuid, *u.Fault, now)
 	})
 }
 
@@ -430,15 +433,18 @@ func contains(list []string, s string) bool {
 
 // AddFault implements manager.Store.
 func (st instanceStore) AddFault(ctx context.Context, uuid string, f manager.Fault) error {
-	created := f.Created
-	if created.IsZero() {
-		created = st.now()
+	now := st.now()
+	return st.groupTx(ctx, func(tx *sql.Tx) error { return insertFault(ctx, tx, uuid, f, now) })
+}
+
+// insertFault adds a fault to an instance; a zero Created is now.
+func insertFault(ctx context.Context, tx *sql.Tx, uuid string, f manager.Fault, now time.Time) error {
+	if f.Created.IsZero() {
+		f.Created = now
 	}
-	return st.groupTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO instance_faults (instance_uuid, code, message, details, created_at)
-			VALUES (?, ?, ?, ?, ?)`, uuid, f.Code, f.Message, f.Details, dbTime(created))
-		return err
-	})
+	_, err := tx.ExecContext(ctx, `INSERT INTO instance_faults (instance_uuid, code, message, details, created_at)
+		VALUES (?, ?, ?, ?, ?)`, uuid, f.Code, f.Message, f.Details, dbTime(f.Created))
+	return err
 }
 
 // fault returns the latest fault of an instance, nil if none.

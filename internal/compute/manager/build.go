@@ -184,14 +184,10 @@ func (m *Manager) failBuild(ctx context.Context, uuid string, expected []string,
 		msg = cause
 	}
 	err := m.store.Update(ctx, uuid, Update{VMState: VMError, TaskState: ptr(TaskNone),
-		PowerState: ptr(virt.NoState), Expected: expected})
-	if err != nil {
-		if !m.deleting(ctx, uuid, err) {
-			m.log.Error("set instance to error after failed build", "instance", uuid, "err", err)
-		}
-		return
+		PowerState: ptr(virt.NoState), Expected: expected, Fault: m.newFault(eventBuild, msg)})
+	if err != nil && !m.deleting(ctx, uuid, err) {
+		m.log.Error("set instance to error after failed build", "instance", uuid, "err", err)
 	}
-	m.fault(ctx, uuid, eventBuild, msg)
 }
 
 // RejectBuild puts an instance the scheduler could not place (or that
@@ -205,7 +201,8 @@ func (m *Manager) RejectBuild(ctx context.Context, uuid, requestID string, cause
 	}
 	defer o.release()
 	err = m.store.Update(ctx, uuid, Update{VMState: VMError, TaskState: ptr(TaskNone),
-		Expected: []string{TaskScheduling, TaskNone}, ExpectedVMStates: []string{VMBuilding}})
+		Expected: []string{TaskScheduling, TaskNone}, ExpectedVMStates: []string{VMBuilding},
+		Fault: m.newFault("conductor_schedule_and_build_instances", cause)})
 	if errors.Is(err, ErrUnexpectedTaskState) {
 		if st, gerr := m.store.Instance(ctx, uuid); gerr == nil {
 			err = &InvalidStateError{"build", uuid, "vm_state", st.VMState}
@@ -214,7 +211,6 @@ func (m *Manager) RejectBuild(ctx context.Context, uuid, requestID string, cause
 	if err != nil {
 		return err
 	}
-	m.fault(ctx, uuid, "conductor_schedule_and_build_instances", cause)
 	if m.claims != nil {
 		if err := m.claims.Release(ctx, uuid); err != nil {
 			return fmt.Errorf("release claims of %s: %w", uuid, err)

@@ -64,8 +64,8 @@ func (m *Manager) terminate(ctx context.Context, uuid, rid string) {
 		// Nova leaves a failed delete in error; deleting again retries.
 		m.log.Error("delete failed", "instance", uuid, "err", err)
 		if uerr := m.store.Update(ctx, uuid, Update{VMState: VMError, TaskState: ptr(TaskNone),
-			PowerState: ptr(m.power(ctx, uuid))}); uerr == nil {
-			m.fault(ctx, uuid, eventTerminate, err)
+			PowerState: ptr(m.power(ctx, uuid)), Fault: m.newFault(eventTerminate, err)}); uerr != nil {
+			m.log.Error("set instance to error after failed delete", "instance", uuid, "err", uerr)
 		}
 		return
 	}

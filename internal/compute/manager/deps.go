@@ -57,6 +57,9 @@ type Update struct {
 	// vm_state to be one of these, so that a check made before the update
 	// still holds when it applies.
 	ExpectedVMStates []string
+	// Fault, when not nil, is recorded in the same write, so the instance
+	// is never seen in ERROR without it.
+	Fault *Fault
 }
 
 // Fault is an instance fault (os-instance-faults), shown in a server's

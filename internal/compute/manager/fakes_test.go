@@ -144,6 +144,9 @@ func (s *memStore) Update(ctx context.Context, uuid string, u Update) error {
 	if u.VMState != "" {
 		in.st.VMState = u.VMState
 	}
+	if u.Fault != nil {
+		in.faults = append(in.faults, *u.Fault)
+	}
 	if u.TaskState != nil {
 		in.st.TaskState = *u.TaskState
 	}

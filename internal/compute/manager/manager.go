@@ -295,10 +295,14 @@ func traceback(step string, err error) string {
 // fault records err as the instance's fault, as Nova's
 // add_instance_fault_from_exc: code 500 and the error's message.
 func (m *Manager) fault(ctx context.Context, uuid, step string, err error) {
-	f := Fault{Code: 500, Message: err.Error(), Details: traceback(step, err), Created: m.now()}
-	if e := m.store.AddFault(ctx, uuid, f); e != nil {
+	if e := m.store.AddFault(ctx, uuid, *m.newFault(step, err)); e != nil {
 		m.log.Error("record instance fault", "instance", uuid, "err", e, "fault", err)
 	}
+}
+
+// newFault is the fault that err, met at step, leaves on an instance.
+func (m *Manager) newFault(step string, err error) *Fault {
+	return &Fault{Code: 500, Message: err.Error(), Details: traceback(step, err), Created: m.now()}
 }
 
 // set is Update with the common fields.

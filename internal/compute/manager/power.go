@@ -150,12 +150,8 @@ func (m *Manager) hardReboot(ctx context.Context, uuid string) error {
 func (m *Manager) revertTask(ctx context.Context, uuid, task, ev string, cause error) {
 	m.log.Error("instance action failed", "instance", uuid, "event", ev, "err", cause)
 	err := m.store.Update(ctx, uuid, Update{TaskState: ptr(TaskNone), PowerState: ptr(m.power(ctx, uuid)),
-		Expected: []string{task}})
-	if err != nil {
-		m.lost(ctx, uuid, err)
-		return
-	}
-	m.fault(ctx, uuid, ev, cause)
+		Expected: []string{task}, Fault: m.newFault(ev, cause)})
+	m.lost(ctx, uuid, err)
 }
 
 // lost logs a final save that failed for another reason than a delete

@@ -121,11 +121,9 @@ func (m *Manager) errorOut(ctx context.Context, uuid, ev string, cause error) {
 	}
 	m.log.Error("instance action failed", "instance", uuid, "event", ev, "err", cause)
 	if err := m.store.Update(ctx, uuid, Update{VMState: VMError, TaskState: ptr(TaskNone),
-		PowerState: ptr(m.power(ctx, uuid))}); err != nil {
+		PowerState: ptr(m.power(ctx, uuid)), Fault: m.newFault(ev, cause)}); err != nil {
 		m.log.Error("set instance to error", "instance", uuid, "err", err)
-		return
 	}
-	m.fault(ctx, uuid, ev, cause)
 }
 
 // ConfirmResize keeps the new size of a resized instance: its old flavor's

@@ -291,12 +291,8 @@ func (m *Manager) failUnshelve(ctx context.Context, uuid, task string, cause err
 		return
 	}
 	err := m.store.Update(ctx, uuid, Update{VMState: VMShelvedOffloaded, TaskState: ptr(TaskNone),
-		PowerState: ptr(virt.Shutdown), ClearHost: true, Expected: []string{task}})
-	if err != nil {
-		m.lost(ctx, uuid, err)
-		return
-	}
-	m.fault(ctx, uuid, eventUnshelve, cause)
+		PowerState: ptr(virt.Shutdown), ClearHost: true, Expected: []string{task}, Fault: m.newFault(eventUnshelve, cause)})
+	m.lost(ctx, uuid, err)
 }
 
 // dropShelvedImage deletes the shelved image once the instance runs
