@@ -199,43 +199,84 @@ var (
 	errNoQuorum = errors.New("too few nodes left")
 )
 
-// pump copies the body to every live node. A node that fails is dropped;
-// fewer than quorum left ends the upload.
+// pump copies the body to every live node. Each chunk goes to all nodes at
+// once, so one node's slow write does not hold up the others, and the next
+// chunk is read from the client while the nodes take the last one. A node
+// that fails is dropped; fewer than quorum left ends the upload.
 func (s *Server) pump(conns []*putConn, p putSource, quorum int) (int64, error) {
-	bp := pumpBufs.Get().(*[]byte)
-	defer pumpBufs.Put(bp)
-	buf := *bp
+	bufs := [2]*[]byte{pumpBufs.Get().(*[]byte), pumpBufs.Get().(*[]byte)}
+	defer pumpBufs.Put(bufs[0])
+	defer pumpBufs.Put(bufs[1])
+	var wg sync.WaitGroup
+	errs := make([]error, len(conns))
+	// settle waits for the chunk in flight and drops the nodes it failed on.
+	settle := func() int {
+		wg.Wait()
+		live := 0
+		for i, c := range conns {
+			if !c.alive {
+				continue
+			}
+			if errs[i] != nil {
+				c.alive, errs[i] = false, nil
+				continue
+			}
+			live++
+		}
+		return live
+	}
 	var total int64
-	for {
-		n, rerr := p.body.Read(buf)
+	for k := 0; ; k++ {
+		buf := *bufs[k&1] // the other buffer may still be in flight
+		n, rerr := fill(p.body, buf, pumpMinChunk)
 		if n > 0 {
 			total += int64(n)
 			if total > s.cfg.MaxFileSize {
+				settle()
 				return total, errTooLarge
 			}
-			live := 0
-			for _, c := range conns {
+			if settle() < quorum {
+				return total, errNoQuorum
+			}
+			for i, c := range conns {
 				if !c.alive {
 					continue
 				}
-				if err := s.writeChunk(c, buf[:n]); err != nil {
-					c.alive = false
-					continue
-				}
-				live++
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					errs[i] = s.writeChunk(c, buf[:n])
+				}()
 			}
-			if live < quorum {
-				return total, errNoQuorum
-			}
-		}
-		if rerr == io.EOF {
-			return total, nil
 		}
 		if rerr != nil {
+			if settle() < quorum {
+				return total, errNoQuorum
+			}
+			if rerr == io.EOF {
+				return total, nil
+			}
 			return total, rerr
 		}
 	}
 }
+
+// fill reads into buf until it holds at least min bytes or the body ends
+// or fails; a chunk of at least min bytes keeps the hand-offs per object
+// few (Swift's proxy reads the client in 64 KiB chunks).
+func fill(r io.Reader, buf []byte, min int) (int, error) {
+	n := 0
+	for n < min {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+const pumpMinChunk = 64 << 10
 
 // pumpBufs holds 256 KiB upload buffers: a large object goes to the nodes
 // in fewer, larger writes (each one a pipe hand-off per replica).
