@@ -1,7 +1,6 @@
 package objserver
 
 import (
-	"crypto/md5"
 	"encoding/hex"
 	"errors"
 	"hash"
@@ -50,7 +49,9 @@ func (srv *Server) get(w http.ResponseWriter, r *http.Request, o objReq) {
 	if srv.serveVerified(w, r, o, obj, f) {
 		return
 	}
-	body := &verifyingReader{sr: io.NewSectionReader(f, 0, obj.dataLen), size: obj.dataLen, h: md5.New()}
+	h5, doneHash := newBodyHash(obj.dataLen)
+	defer doneHash()
+	body := &verifyingReader{sr: io.NewSectionReader(f, 0, obj.dataLen), size: obj.dataLen, h: h5}
 	http.ServeContent(w, r, "", obj.timestamp().Ceil(), body)
 	if body.done && hex.EncodeToString(body.h.Sum(nil)) != obj.meta["ETag"] {
 		// As Swift's diskfile reader: a whole read that does not match the

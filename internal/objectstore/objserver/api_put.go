@@ -1,7 +1,6 @@
 package objserver
 
 import (
-	"crypto/md5"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -62,7 +61,8 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 		srv.writeFailure(w, r, err)
 		return
 	}
-	h := md5.New()
+	h, doneHash := newBodyHash(size)
+	defer doneHash()
 	buf := copyBufs.Get().(*[]byte)
 	n, err := io.CopyBuffer(io.MultiWriter(fileWriter{f}, h), r.Body, *buf)
 	copyBufs.Put(buf)
