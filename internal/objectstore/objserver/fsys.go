@@ -30,9 +30,14 @@ type osFS struct{}
 // osFile is a temp file that starts writing its data back to disk while it
 // is being written (writeback): the fsync at the end of a large upload then
 // finds most of it on disk already instead of flushing it all at once.
+// A large upload of known size is written with O_DIRECT instead (see
+// Allocate): no page-cache copy and no writeback to wait for.
 type osFile struct {
 	*os.File
 	written, flushed int64
+	// direct, while not nil, collects data for aligned O_DIRECT writes.
+	direct *[]byte
+	held   int // bytes in *direct
 }
 
 // writebackChunk is how much written data starts its writeback at once
@@ -48,6 +53,9 @@ func (osFS) CreateTemp(dir string) (tempFile, error) {
 }
 
 func (f *osFile) Write(p []byte) (int, error) {
+	if f.direct != nil {
+		return f.writeDirect(p)
+	}
 	n, err := f.File.Write(p)
 	f.written += int64(n)
 	if f.written-f.flushed >= writebackChunk {
@@ -61,6 +69,20 @@ func (f *osFile) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// Sync writes what the direct buffer still holds, then fsyncs.
+func (f *osFile) Sync() error {
+	if err := f.endDirect(true); err != nil {
+		return err
+	}
+	return f.File.Sync()
+}
+
+// Close drops unwritten direct data: a file closed without Sync is being
+// discarded.
+func (f *osFile) Close() error {
+	_ = f.endDirect(false)
+	return f.File.Close()
+}
 func (osFS) Rename(from, to string) error { return os.Rename(from, to) }
 
 func (osFS) SyncDir(dir string) error {
@@ -76,10 +98,14 @@ func (osFS) SyncDir(dir string) error {
 }
 
 // Allocate uses fallocate with KEEP_SIZE, like Swift; file systems that do
-// not support it simply skip the reservation.
+// not support it simply skip the reservation. A large file switches to
+// O_DIRECT writes.
 func (f *osFile) Allocate(n int64) error {
 	if n <= 0 {
 		return nil
+	}
+	if n >= directMin {
+		f.startDirect()
 	}
 	const keepSize = 0x1 // FALLOC_FL_KEEP_SIZE
 	err := syscall.Fallocate(int(f.Fd()), keepSize, 0, n)
