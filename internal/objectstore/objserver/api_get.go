@@ -52,7 +52,7 @@ func (srv *Server) get(w http.ResponseWriter, r *http.Request, o objReq) {
 	h5, doneHash := newBodyHash(obj.dataLen)
 	defer doneHash()
 	body := &verifyingReader{sr: io.NewSectionReader(f, 0, obj.dataLen), size: obj.dataLen, h: h5}
-	http.ServeContent(w, r, "", obj.timestamp().Ceil(), body)
+	http.ServeContent(wholeBodyWriter{w, body}, r, "", obj.timestamp().Ceil(), body)
 	if body.done && hex.EncodeToString(body.h.Sum(nil)) != obj.meta["ETag"] {
 		// As Swift's diskfile reader: a whole read that does not match the
 		// ETag is quarantined (this client already got the bad bytes; the
