@@ -64,7 +64,14 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 	h, doneHash := newBodyHash(size)
 	defer doneHash()
 	buf := copyBufs.Get().(*[]byte)
-	n, err := io.CopyBuffer(io.MultiWriter(fileWriter{f}, h), r.Body, *buf)
+	var n int64
+	if size >= 0 && size < largeBody {
+		n, err = io.CopyBuffer(io.MultiWriter(fileWriter{f}, h), r.Body, *buf)
+	} else {
+		buf2 := copyBufs.Get().(*[]byte)
+		n, err = hashCopy(fileWriter{f}, h, r.Body, [2][]byte{*buf, *buf2})
+		copyBufs.Put(buf2)
+	}
 	copyBufs.Put(buf)
 	if err != nil {
 		discard(f)

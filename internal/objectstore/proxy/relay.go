@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -29,8 +30,24 @@ func (rq *req) relay(resp *http.Response, extra func(h http.Header)) {
 	if rq.r.Method == http.MethodHead {
 		return
 	}
+	if resp.ContentLength >= largeRelay {
+		// A large body goes in 256 KiB reads and writes, not the 32 KiB of
+		// io.Copy: an eighth of the system calls per object.
+		bp := relayBufs.Get().(*[]byte)
+		_, _ = io.CopyBuffer(writerOnly{rq.w}, resp.Body, *bp)
+		relayBufs.Put(bp)
+		return
+	}
 	_, _ = io.Copy(rq.w, resp.Body)
 }
+
+const largeRelay = 1 << 20
+
+var relayBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// writerOnly hides a writer's ReadFrom, so io.CopyBuffer uses the buffer
+// it is given.
+type writerOnly struct{ io.Writer }
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
