@@ -63,16 +63,18 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 	}
 	h, doneHash := newBodyHash(size)
 	defer doneHash()
-	buf := copyBufs.Get().(*[]byte)
 	var n int64
 	if size >= 0 && size < largeBody {
+		buf := copyBufs.Get().(*[]byte)
 		n, err = io.CopyBuffer(io.MultiWriter(fileWriter{f}, h), r.Body, *buf)
+		copyBufs.Put(buf)
 	} else {
-		buf2 := copyBufs.Get().(*[]byte)
-		n, err = hashCopy(fileWriter{f}, h, r.Body, [2][]byte{*buf, *buf2})
-		copyBufs.Put(buf2)
+		// Aligned buffers: the O_DIRECT writes go without a copy.
+		b1, b2 := directBufs.Get().(*[]byte), directBufs.Get().(*[]byte)
+		n, err = hashCopy(fileWriter{f}, h, r.Body, [2][]byte{*b1, *b2})
+		directBufs.Put(b1)
+		directBufs.Put(b2)
 	}
-	copyBufs.Put(buf)
 	if err != nil {
 		discard(f)
 		var werr writeError

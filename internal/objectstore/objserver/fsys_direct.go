@@ -59,6 +59,11 @@ func (f *osFile) startDirect() {
 }
 
 func (f *osFile) writeDirect(p []byte) (int, error) {
+	if f.held == 0 && len(p)%directAlign == 0 && len(p) > 0 &&
+		uintptr(unsafe.Pointer(&p[0]))%directAlign == 0 {
+		// Already aligned (put reads into directBufs): no copy.
+		return len(p), f.writeAligned(p)
+	}
 	total := 0
 	buf := *f.direct
 	for len(p) > 0 {
@@ -78,21 +83,26 @@ func (f *osFile) writeDirect(p []byte) (int, error) {
 // flushDirect writes the first n (aligned) held bytes and keeps the rest.
 func (f *osFile) flushDirect(n int) error {
 	buf := *f.direct
-	w, err := f.File.Write(buf[:n])
+	if err := f.writeAligned(buf[:n]); err != nil {
+		return err
+	}
+	f.held = copy(buf, buf[n:f.held])
+	return nil
+}
+
+// writeAligned writes b, aligned in memory and length, with O_DIRECT.
+func (f *osFile) writeAligned(b []byte) error {
+	w, err := f.File.Write(b)
 	f.written += int64(w)
 	if err == syscall.EINVAL && w == 0 {
 		// The file system takes O_DIRECT but not these writes: go on
 		// through the page cache.
 		if err = f.setDirect(false); err == nil {
-			w, err = f.File.Write(buf[:n])
+			w, err = f.File.Write(b)
 			f.written += int64(w)
 		}
 	}
-	if err != nil {
-		return err
-	}
-	f.held = copy(buf, buf[n:f.held])
-	return nil
+	return err
 }
 
 // endDirect writes out the held bytes (when write is set): the aligned

@@ -5,12 +5,14 @@ import (
 	"io"
 )
 
-// hashCopy copies src to dst as io.CopyBuffer does, and writes every byte
-// to h on another goroutine at the same time: a large upload's MD5 then
-// runs alongside its reads from the connection and writes to the disk
-// instead of after each of them. bufs are two buffers taking turns: one
-// is read into and written while the other is still being hashed. When
-// hashCopy returns without error, h has seen exactly the bytes copied.
+// hashCopy copies src to dst as io.CopyBuffer does, in whole buffers
+// (every write but the last fills one, so aligned buffers make aligned
+// O_DIRECT writes), and writes every byte to h on another goroutine at the
+// same time: a large upload's MD5 then runs alongside its reads from the
+// connection and writes to the disk instead of after each of them. bufs
+// take turns: one is read into and written while the other is still being
+// hashed. When hashCopy returns without error, h has seen exactly the
+// bytes copied.
 func hashCopy(dst io.Writer, h hash.Hash, src io.Reader, bufs [2][]byte) (int64, error) {
 	chunks := make(chan []byte, 2)
 	hashed := make(chan struct{}, 2)
@@ -29,7 +31,7 @@ func hashCopy(dst io.Writer, h hash.Hash, src io.Reader, bufs [2][]byte) (int64,
 			inFlight--
 		}
 		buf := bufs[k&1]
-		n, rerr := src.Read(buf)
+		n, rerr := fill(src, buf)
 		if n > 0 {
 			chunks <- buf[:n]
 			inFlight++
@@ -55,4 +57,18 @@ func hashCopy(dst io.Writer, h hash.Hash, src io.Reader, bufs [2][]byte) (int64,
 		<-hashed
 	}
 	return total, err
+}
+
+// fill reads into buf until it is full or src ends or fails, returning
+// src's error as it is.
+func fill(src io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := src.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
