@@ -53,6 +53,7 @@ type Instance struct {
 	TerminatedAt   time.Time
 	DeletedAt      time.Time
 	Deleted        bool
+	Version        int64 // row_version (migration 0600); read by the list only
 }
 
 // instFlavor is the copy of a flavor an instance keeps, as Nova embeds it.

@@ -55,45 +55,55 @@ func listServers(detail bool) func(c *call) error {
 		if err != nil {
 			return err
 		}
-		ins, err := c.s.instances().listPage(c.ctx, f, sorts, marker, limit, !detail)
+		var ins []*Instance
+		var rows []*pageRow
+		last := ""
+		if detail {
+			rows, err = c.s.instances().detailPage(c.ctx, f, sorts, marker, limit)
+			if len(rows) > 0 {
+				last = rows[len(rows)-1].in.UUID
+			}
+		} else {
+			ins, err = c.s.instances().listPage(c.ctx, f, sorts, marker, limit, true)
+			if len(ins) > 0 {
+				last = ins[len(ins)-1].UUID
+			}
+		}
 		if err != nil {
 			return err
 		}
-		var pre *pageData
-		if detail {
-			if pre, err = c.s.instances().loadPage(c.ctx, ins, c.mv.AtLeast(2, 26)); err != nil {
-				return err
-			}
-		}
 		next := ""
-		if len(ins) > 0 && len(ins) == limit {
+		if n := len(ins) + len(rows); n > 0 && n == limit {
 			coll := "servers"
 			if detail {
 				coll = "servers/detail"
 			}
-			next = c.nextLink(coll, ins[len(ins)-1].UUID)[0]["href"]
+			next = c.nextLink(coll, last)[0]["href"]
 		}
-		b := c.serverListJSON(getJSONBuf(), ins, pre, next)
+		b := c.serverListJSON(getJSONBuf(), ins, rows, next)
 		writeJSONBytes(c.w, 200, b)
 		putJSONBuf(b)
 		return nil
 	}
 }
 
-// serverListJSON appends the answer of GET /servers (pre nil) or
-// /servers/detail: the servers, then the next link when there is one.
-func (c *call) serverListJSON(b []byte, ins []*Instance, pre *pageData, next string) []byte {
-	e := newListEnc(c, pre)
+// serverListJSON appends the answer of GET /servers (ins) or
+// /servers/detail (rows): the servers, then the next link when there is
+// one.
+func (c *call) serverListJSON(b []byte, ins []*Instance, rows []*pageRow, next string) []byte {
+	e := newListEnc(c)
 	b = append(b, `{"servers":[`...)
 	for i, in := range ins {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if pre == nil {
-			b = e.brief(b, in)
-		} else {
-			b = e.detail(b, in)
+		b = e.brief(b, in)
+	}
+	for i, r := range rows {
+		if i > 0 {
+			b = append(b, ',')
 		}
+		b = e.detail(b, r)
 	}
 	b = append(b, ']')
 	if next != "" {

@@ -239,29 +239,25 @@ const briefColumns = "id, uuid, display_name"
 // after marker (a uuid, nil for the first page), at most limit of them;
 // brief ones have ID, UUID and Name only.
 func (st instanceStore) listPage(ctx context.Context, f *serverFilter, sorts []sortSpec, marker *string, limit int, brief bool) ([]*Instance, error) {
-	q := newListQuery(f, sorts)
-	if marker != nil {
-		vals, err := st.markerValues(ctx, q.order, *marker, f.deleted == nil || *f.deleted)
-		if err != nil {
-			return nil, err
+	if !brief {
+		rows, err := st.detailPage(ctx, f, sorts, marker, limit)
+		ins := make([]*Instance, len(rows))
+		for i, r := range rows {
+			ins[i] = r.in
 		}
-		q.after(vals)
+		return ins, err
 	}
-	if f.nothing || limit == 0 {
-		return nil, nil
+	q, err := st.pageQuery(ctx, f, sorts, marker)
+	if err != nil || q == nil || limit == 0 {
+		return nil, err
 	}
 	var ins []*Instance
-	var err error
 	if f.name == nil {
-		cols := listColumns
-		if brief {
-			cols = briefColumns
-		}
-		ins, err = st.scanPage(ctx, q.sql(cols)+" LIMIT ?", append(q.args, limit), brief, limit)
+		ins, err = st.scanPage(ctx, q.sql(briefColumns)+" LIMIT ?", append(q.args, limit), true, limit)
 	} else {
 		var ids []int64
-		if ids, err = st.namedIDs(ctx, q, f, limit); err == nil {
-			ins, err = st.byIDs(ctx, ids, brief)
+		if ids, _, err = st.namedIDs(ctx, q, f, limit); err == nil {
+			ins, err = st.byIDs(ctx, ids, true)
 		}
 	}
 	if err != nil {
@@ -271,6 +267,68 @@ func (st instanceStore) listPage(ctx context.Context, f *serverFilter, sorts []s
 		listPageHook(len(ins))
 	}
 	return ins, nil
+}
+
+// detailPage is listPage of whole rows with their metadata, tags and
+// faults: the page's ids and row versions from SQL, the rows from the
+// cache (servers_list_cache.go) or, for its misses, by id.
+func (st instanceStore) detailPage(ctx context.Context, f *serverFilter, sorts []sortSpec, marker *string, limit int) ([]*pageRow, error) {
+	q, err := st.pageQuery(ctx, f, sorts, marker)
+	if err != nil || q == nil || limit == 0 {
+		return nil, err
+	}
+	var ids, vers []int64
+	if f.name == nil {
+		ids, vers, err = st.idVersions(ctx, q.sql("id, row_version")+" LIMIT ?", append(q.args, limit), limit)
+	} else {
+		ids, vers, err = st.namedIDs(ctx, q, f, limit)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rows, decoded, err := st.pageRows(ctx, ids, vers)
+	if err != nil {
+		return nil, err
+	}
+	if listPageHook != nil {
+		listPageHook(decoded)
+	}
+	return rows, nil
+}
+
+// pageQuery is the query of f and sorts after marker; nil when f matches
+// nothing.
+func (st instanceStore) pageQuery(ctx context.Context, f *serverFilter, sorts []sortSpec, marker *string) (*listQuery, error) {
+	q := newListQuery(f, sorts)
+	if marker != nil {
+		vals, err := st.markerValues(ctx, q.order, *marker, f.deleted == nil || *f.deleted)
+		if err != nil {
+			return nil, err
+		}
+		q.after(vals)
+	}
+	if f.nothing {
+		return nil, nil
+	}
+	return q, nil
+}
+
+// idVersions runs a query of (id, row_version) rows.
+func (st instanceStore) idVersions(ctx context.Context, query string, args []any, sizeHint int) ([]int64, []int64, error) {
+	rows, err := queryCached(ctx, st.db.R, query, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	ids, vers := make([]int64, 0, min(sizeHint, 1000)), make([]int64, 0, min(sizeHint, 1000))
+	for rows.Next() {
+		var id, v int64
+		if err := rows.Scan(&id, &v); err != nil {
+			return nil, nil, err
+		}
+		ids, vers = append(ids, id), append(vers, v)
+	}
+	return ids, vers, rows.Err()
 }
 
 // scanPage runs a query of instance rows (brief: briefColumns, else
@@ -299,26 +357,26 @@ func (st instanceStore) scanPage(ctx context.Context, query string, args []any, 
 	return ins, rows.Err()
 }
 
-// namedIDs walks the matching rows' ids and names in order and keeps the
-// first limit whose name matches the regex.
-func (st instanceStore) namedIDs(ctx context.Context, q *listQuery, f *serverFilter, limit int) ([]int64, error) {
-	rows, err := queryCached(ctx, st.db.R, q.sql("id, display_name"), q.args...)
+// namedIDs walks the matching rows' ids, versions and names in order
+// and keeps the first limit whose name matches the regex.
+func (st instanceStore) namedIDs(ctx context.Context, q *listQuery, f *serverFilter, limit int) ([]int64, []int64, error) {
+	rows, err := queryCached(ctx, st.db.R, q.sql("id, row_version, display_name"), q.args...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
-	var ids []int64
+	var ids, vers []int64
 	for rows.Next() && len(ids) < limit {
-		var id int64
+		var id, v int64
 		var name string
-		if err := rows.Scan(&id, &name); err != nil {
-			return nil, err
+		if err := rows.Scan(&id, &v, &name); err != nil {
+			return nil, nil, err
 		}
 		if f.name.MatchString(name) {
-			ids = append(ids, id)
+			ids, vers = append(ids, id), append(vers, v)
 		}
 	}
-	return ids, rows.Err()
+	return ids, vers, rows.Err()
 }
 
 // byIDs loads instances by id, in the order of ids.

@@ -1,6 +1,7 @@
 package compute
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 
@@ -16,7 +17,6 @@ import (
 // listEnc writes one page of one request.
 type listEnc struct {
 	c                      *call
-	pre                    *pageData
 	serverSelf, serverBook string // link prefixes, id appended
 	imageBook, flavorBook  string
 	rules                  map[string]ownerRules // by project + "\x00" + user
@@ -24,21 +24,27 @@ type listEnc struct {
 	hostIDs                map[string]string // by project + "\x00" + host
 	last                   *Instance         // the last server owner() saw
 	lastRules              ownerRules
+	// variant is what, beside the owner's rules, makes two requests'
+	// views of one server version differ: microversion, admin (fault
+	// details) and the links' prefixes.
+	variant string
 }
 
 // ownerRules are the per-server policy answers for one owner.
 type ownerRules struct{ attrs, hostStatus, specs bool }
 
-func newListEnc(c *call, pre *pageData) *listEnc {
+func newListEnc(c *call) *listEnc {
 	proj := ""
 	if c.urlProject != "" {
 		proj = "/" + c.urlProject
 	}
 	root, vroot := c.root(), c.versionRoot()
-	return &listEnc{c: c, pre: pre, serverSelf: vroot + proj + "/servers/", serverBook: root + proj + "/servers/",
+	e := &listEnc{c: c, serverSelf: vroot + proj + "/servers/", serverBook: root + proj + "/servers/",
 		imageBook: root + proj + "/images/", flavorBook: root + proj + "/flavors/",
 		rules: map[string]ownerRules{}, hostKnown: map[string]bool{},
 		hostIDs: map[string]string{}}
+	e.variant = fmt.Sprintf("%d.%d %t %s %s", c.mv.Major, c.mv.Minor, c.admin, vroot, root+proj)
+	return e
 }
 
 // owner returns the policy answers for in's project and user.
@@ -90,6 +96,8 @@ type srvRow struct {
 	status string
 	rules  ownerRules
 	fault  *manager.Fault
+	meta   map[string]string
+	tags   []string
 }
 
 // srvField is one member of the full view: written when has (nil: always)
@@ -121,7 +129,7 @@ var srvFields = func() []srvField {
 		{"status", nil, func(_ *listEnc, r *srvRow, b []byte) []byte { return appendStr(b, r.status) }},
 		{"tenant_id", nil, func(_ *listEnc, r *srvRow, b []byte) []byte { return appendStr(b, r.in.ProjectID) }},
 		{"user_id", nil, func(_ *listEnc, r *srvRow, b []byte) []byte { return appendStr(b, r.in.UserID) }},
-		{"metadata", nil, func(e *listEnc, r *srvRow, b []byte) []byte { return appendStrMap(b, e.pre.metaOf[r.in.UUID]) }},
+		{"metadata", nil, func(e *listEnc, r *srvRow, b []byte) []byte { return appendStrMap(b, r.meta) }},
 		{"hostId", nil, func(e *listEnc, r *srvRow, b []byte) []byte {
 			k := r.in.ProjectID + "\x00" + r.in.Host
 			id, ok := e.hostIDs[k]
@@ -162,7 +170,7 @@ var srvFields = func() []srvField {
 		}},
 		{"tags", atLeast(2, 26), func(e *listEnc, r *srvRow, b []byte) []byte {
 			b = append(b, '[')
-			for i, t := range e.pre.tagsOf[r.in.UUID] {
+			for i, t := range r.tags {
 				if i > 0 {
 					b = append(b, ',')
 				}
@@ -299,11 +307,46 @@ func (e *listEnc) fault(r *srvRow, b []byte) []byte {
 	return append(b, '}')
 }
 
-// detail appends the full view of in (viewFull of serverViewFrom).
-func (e *listEnc) detail(b []byte, in *Instance) []byte {
-	r := srvRow{in: in, status: pageStatus(in), rules: e.owner(in)}
+// renderedView is a server's detail view for one variant and owner rules,
+// with host_status's value left out at hole (-1: not shown): a host's
+// status changes without a write to its servers.
+type renderedView struct {
+	variant string
+	rules   ownerRules
+	b       []byte
+	hole    int
+}
+
+// detail appends the full view of p (viewFull of serverViewFrom). p keeps
+// the last view written of it: the next request of the same variant
+// copies it, as p's version has not changed (a write makes a new pageRow).
+func (e *listEnc) detail(b []byte, p *pageRow) []byte {
+	rules := e.owner(p.in)
+	v := p.view.Load()
+	if v == nil || v.rules != rules || v.variant != e.variant {
+		start := len(b)
+		var hole int
+		b, hole = e.render(b, p, rules)
+		v = &renderedView{variant: e.variant, rules: rules, b: slices.Clone(b[start:]), hole: hole}
+		p.view.Store(v)
+		b = b[:start]
+	}
+	if v.hole < 0 {
+		return append(b, v.b...)
+	}
+	b = append(b, v.b[:v.hole]...)
+	b = appendStr(b, e.hostStatus(p.in.Host))
+	return append(b, v.b[v.hole:]...)
+}
+
+// render appends the full view of p without host_status's value, and
+// where that value goes (-1: nowhere), from the start of the view.
+func (e *listEnc) render(b []byte, p *pageRow, rules ownerRules) ([]byte, int) {
+	in := p.in
+	start, hole := len(b), -1
+	r := srvRow{in: in, status: pageStatus(in), rules: rules, meta: p.meta, tags: p.tags}
 	if r.status == "ERROR" || r.status == "DELETED" {
-		r.fault = e.pre.faultsOf[in.UUID]
+		r.fault = p.fault
 	}
 	b = append(b, '{')
 	first := true
@@ -319,9 +362,13 @@ func (e *listEnc) detail(b []byte, in *Instance) []byte {
 		b = append(b, '"')
 		b = append(b, f.key...)
 		b = append(b, `":`...)
+		if f.key == "host_status" {
+			hole = len(b) - start
+			continue
+		}
 		b = f.val(e, &r, b)
 	}
-	return append(b, '}')
+	return append(b, '}'), hole
 }
 
 // brief appends the index view {id, links, name}.
