@@ -55,55 +55,39 @@ func listServers(detail bool) func(c *call) error {
 		if err != nil {
 			return err
 		}
-		var ins []*Instance
-		var rows []*pageRow
-		last := ""
-		if detail {
-			rows, err = c.s.instances().detailPage(c.ctx, f, sorts, marker, limit)
-			if len(rows) > 0 {
-				last = rows[len(rows)-1].in.UUID
-			}
-		} else {
-			ins, err = c.s.instances().listPage(c.ctx, f, sorts, marker, limit, true)
-			if len(ins) > 0 {
-				last = ins[len(ins)-1].UUID
-			}
-		}
+		rows, err := c.s.instances().detailPage(c.ctx, f, sorts, marker, limit)
 		if err != nil {
 			return err
 		}
 		next := ""
-		if n := len(ins) + len(rows); n > 0 && n == limit {
+		if len(rows) > 0 && len(rows) == limit {
 			coll := "servers"
 			if detail {
 				coll = "servers/detail"
 			}
-			next = c.nextLink(coll, last)[0]["href"]
+			next = c.nextLink(coll, rows[len(rows)-1].in.UUID)[0]["href"]
 		}
-		b := c.serverListJSON(getJSONBuf(), ins, rows, next)
+		b := c.serverListJSON(getJSONBuf(), rows, detail, next)
 		writeJSONBytes(c.w, 200, b)
 		putJSONBuf(b)
 		return nil
 	}
 }
 
-// serverListJSON appends the answer of GET /servers (ins) or
-// /servers/detail (rows): the servers, then the next link when there is
-// one.
-func (c *call) serverListJSON(b []byte, ins []*Instance, rows []*pageRow, next string) []byte {
+// serverListJSON appends the answer of GET /servers or /servers/detail
+// (detail): the servers, then the next link when there is one.
+func (c *call) serverListJSON(b []byte, rows []*pageRow, detail bool, next string) []byte {
 	e := newListEnc(c)
 	b = append(b, `{"servers":[`...)
-	for i, in := range ins {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = e.brief(b, in)
-	}
 	for i, r := range rows {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = e.detail(b, r)
+		if detail {
+			b = e.detail(b, r)
+		} else {
+			b = e.brief(b, r.in)
+		}
 	}
 	b = append(b, ']')
 	if next != "" {

@@ -121,7 +121,7 @@ func (st instanceStore) loadRows(ctx context.Context, ids []int64) (map[int64]*p
 		return nil, err
 	}
 	ins, err := st.scanPage(ctx, `SELECT `+listColumns+` FROM instances WHERE id IN (SELECT value FROM json_each(?))`,
-		[]any{string(arg)}, false, len(ids))
+		[]any{string(arg)}, len(ids))
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package compute
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -232,46 +231,22 @@ func (q *listQuery) sql(cols string) string {
 // decoded.
 var listPageHook func(decoded int)
 
-// briefColumns are what GET /servers shows of an instance.
-const briefColumns = "id, uuid, display_name"
-
 // listPage returns the page of instances that match f in sorts' order
-// after marker (a uuid, nil for the first page), at most limit of them;
-// brief ones have ID, UUID and Name only.
-func (st instanceStore) listPage(ctx context.Context, f *serverFilter, sorts []sortSpec, marker *string, limit int, brief bool) ([]*Instance, error) {
-	if !brief {
-		rows, err := st.detailPage(ctx, f, sorts, marker, limit)
-		ins := make([]*Instance, len(rows))
-		for i, r := range rows {
-			ins[i] = r.in
-		}
-		return ins, err
+// after marker (a uuid, nil for the first page), at most limit of them.
+// They come from the list cache: callers must not change them.
+func (st instanceStore) listPage(ctx context.Context, f *serverFilter, sorts []sortSpec, marker *string, limit int) ([]*Instance, error) {
+	rows, err := st.detailPage(ctx, f, sorts, marker, limit)
+	ins := make([]*Instance, len(rows))
+	for i, r := range rows {
+		ins[i] = r.in
 	}
-	q, err := st.pageQuery(ctx, f, sorts, marker)
-	if err != nil || q == nil || limit == 0 {
-		return nil, err
-	}
-	var ins []*Instance
-	if f.name == nil {
-		ins, err = st.scanPage(ctx, q.sql(briefColumns)+" LIMIT ?", append(q.args, limit), true, limit)
-	} else {
-		var ids []int64
-		if ids, _, err = st.namedIDs(ctx, q, f, limit); err == nil {
-			ins, err = st.byIDs(ctx, ids, true)
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	if listPageHook != nil {
-		listPageHook(len(ins))
-	}
-	return ins, nil
+	return ins, err
 }
 
 // detailPage is listPage of whole rows with their metadata, tags and
-// faults: the page's ids and row versions from SQL, the rows from the
-// cache (servers_list_cache.go) or, for its misses, by id.
+// faults: the page's ids and row versions from SQL (from the list index
+// alone in the default order), the rows from the cache
+// (servers_list_cache.go) or, for its misses, by id.
 func (st instanceStore) detailPage(ctx context.Context, f *serverFilter, sorts []sortSpec, marker *string, limit int) ([]*pageRow, error) {
 	q, err := st.pageQuery(ctx, f, sorts, marker)
 	if err != nil || q == nil || limit == 0 {
@@ -331,9 +306,8 @@ func (st instanceStore) idVersions(ctx context.Context, query string, args []any
 	return ids, vers, rows.Err()
 }
 
-// scanPage runs a query of instance rows (brief: briefColumns, else
-// listColumns).
-func (st instanceStore) scanPage(ctx context.Context, query string, args []any, brief bool, sizeHint int) ([]*Instance, error) {
+// scanPage runs a query of listColumns rows.
+func (st instanceStore) scanPage(ctx context.Context, query string, args []any, sizeHint int) ([]*Instance, error) {
 	rows, err := queryCached(ctx, st.db.R, query, args...)
 	if err != nil {
 		return nil, err
@@ -342,13 +316,7 @@ func (st instanceStore) scanPage(ctx context.Context, query string, args []any, 
 	ins := make([]*Instance, 0, min(sizeHint, 1000))
 	rc := newRowCache()
 	for rows.Next() {
-		var in *Instance
-		if brief {
-			in = &Instance{}
-			err = rows.Scan(&in.ID, &in.UUID, &in.Name)
-		} else {
-			in, err = scanListRow(rows, rc)
-		}
+		in, err := scanListRow(rows, rc)
 		if err != nil {
 			return nil, err
 		}
@@ -377,38 +345,6 @@ func (st instanceStore) namedIDs(ctx context.Context, q *listQuery, f *serverFil
 		}
 	}
 	return ids, vers, rows.Err()
-}
-
-// byIDs loads instances by id, in the order of ids.
-func (st instanceStore) byIDs(ctx context.Context, ids []int64, brief bool) ([]*Instance, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	arg, err := json.Marshal(ids)
-	if err != nil {
-		return nil, err
-	}
-	cols := listColumns
-	if brief {
-		cols = briefColumns
-	}
-	// One statement text for any number of ids.
-	got, err := st.scanPage(ctx, `SELECT `+cols+` FROM instances WHERE id IN (SELECT value FROM json_each(?))`,
-		[]any{string(arg)}, brief, len(ids))
-	if err != nil {
-		return nil, err
-	}
-	byID := make(map[int64]*Instance, len(got))
-	for _, in := range got {
-		byID[in.ID] = in
-	}
-	out := make([]*Instance, 0, len(ids))
-	for _, id := range ids {
-		if in := byID[id]; in != nil {
-			out = append(out, in)
-		}
-	}
-	return out, nil
 }
 
 // markerValues reads the marker instance's values of the sort

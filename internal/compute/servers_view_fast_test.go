@@ -25,7 +25,7 @@ func refListServers(detail bool) func(c *call) error {
 		if err != nil {
 			return err
 		}
-		ins, err := c.s.instances().listPage(c.ctx, f, sorts, marker, limit, false)
+		ins, err := c.s.instances().listPage(c.ctx, f, sorts, marker, limit)
 		if err != nil {
 			return err
 		}
