@@ -277,7 +277,8 @@ func (st instanceStore) setFields(ctx context.Context, uuid string, cols map[str
 		sets = append(sets, k+" = ?")
 		args = append(args, v)
 	}
-	sets = append(sets, "updated_at = ?")
+	// row_version bumped here spares the trigger of 0600 its own UPDATE.
+	sets = append(sets, "updated_at = ?", "row_version = row_version + 1")
 	args = append(args, dbTime(st.now()), uuid)
 	return st.groupTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE instances SET `+strings.Join(sets, ", ")+` WHERE uuid = ? AND deleted = 0`, args...)
@@ -349,7 +350,7 @@ func (st instanceStore) Update(ctx context.Context, uuid string, u manager.Updat
 			return manager.ErrUnexpectedTaskState
 		}
 		now := st.now()
-		sets := []string{"updated_at = ?"}
+		sets := []string{"updated_at = ?", "row_version = row_version + 1"} // as setFields
 		args := []any{dbTime(now)}
 		add := func(col string, v any) { sets = append(sets, col+" = ?"); args = append(args, v) }
 		if u.VMState != "" {

@@ -86,7 +86,7 @@ func (c *call) serverListJSON(b []byte, rows []*pageRow, detail bool, next strin
 		if detail {
 			b = e.detail(b, r)
 		} else {
-			b = e.brief(b, r.in)
+			b = e.brief(b, r)
 		}
 	}
 	b = append(b, ']')

@@ -25,9 +25,10 @@ import (
 type pageRow struct {
 	in    *Instance
 	meta  map[string]string
-	tags  []string       // sorted
-	fault *manager.Fault // the latest, when the status shows one
-	view  atomic.Pointer[renderedView]
+	tags  []string                     // sorted
+	fault *manager.Fault               // the latest, when the status shows one
+	view  atomic.Pointer[renderedView] // the last detail view written
+	brief atomic.Pointer[briefView]    // the last index view written
 }
 
 // maxCachedRows bounds a database's cache (2 to 3 KiB an entry with its

@@ -16,18 +16,22 @@ import (
 	"kumo/internal/compute/manager"
 )
 
-// listChecker lists /servers/detail through the cached handler and through
-// refListServers (whole rows read from the database every time, maps and
-// encoding/json), as a member and as an admin, and wants the same bytes.
+// listChecker lists /servers/detail and /servers through the cached
+// handlers and through refListServers (whole rows read from the database
+// every time, maps and encoding/json), as a member and as an admin, and
+// wants the same bytes.
 type listChecker struct {
-	t         *testing.T
-	tc        *testCloud
-	fast, ref http.Handler
+	t                   *testing.T
+	tc                  *testCloud
+	fast, ref           http.Handler
+	fastBrief, refBrief http.Handler
 }
 
 func newListChecker(t *testing.T, tc *testCloud) *listChecker {
 	return &listChecker{t: t, tc: tc, fast: tc.svc.dispatch(route{handle: listServers(true)}),
-		ref: tc.svc.dispatch(route{handle: refListServers(true)})}
+		ref:       tc.svc.dispatch(route{handle: refListServers(true)}),
+		fastBrief: tc.svc.dispatch(route{handle: listServers(false)}),
+		refBrief:  tc.svc.dispatch(route{handle: refListServers(false)})}
 }
 
 func (lc *listChecker) get(h http.Handler, path, tok, mv string) []byte {
@@ -56,6 +60,11 @@ func (lc *listChecker) check(step, query, want string) {
 				lc.t.Fatalf("%s: GET %s (mv %s):\ncached %s\nref    %s", step, path, who.mv,
 					firstDiff(string(got), string(ref)), firstDiff(string(ref), string(got)))
 			}
+		}
+		briefPath := "/v2.1/servers?" + who.query + query
+		refBrief := lc.get(lc.refBrief, briefPath, who.tok, who.mv)
+		if got := lc.get(lc.fastBrief, briefPath, who.tok, who.mv); !bytes.Equal(got, refBrief) {
+			lc.t.Fatalf("%s: GET %s:\ncached %s\nref    %s", step, briefPath, got, refBrief)
 		}
 		if who.tok == lc.tc.admin && !strings.Contains(string(ref), want) {
 			lc.t.Fatalf("%s: the list has no %s: %s", step, want, ref)

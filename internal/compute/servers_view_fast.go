@@ -27,7 +27,8 @@ type listEnc struct {
 	// variant is what, beside the owner's rules, makes two requests'
 	// views of one server version differ: microversion, admin (fault
 	// details) and the links' prefixes.
-	variant string
+	variant      string
+	briefVariant string // the index view's: the links' prefixes
 }
 
 // ownerRules are the per-server policy answers for one owner.
@@ -44,6 +45,7 @@ func newListEnc(c *call) *listEnc {
 		rules: map[string]ownerRules{}, hostKnown: map[string]bool{},
 		hostIDs: map[string]string{}}
 	e.variant = fmt.Sprintf("%d.%d %t %s %s", c.mv.Major, c.mv.Minor, c.admin, vroot, root+proj)
+	e.briefVariant = e.serverSelf + " " + e.serverBook
 	return e
 }
 
@@ -371,13 +373,26 @@ func (e *listEnc) render(b []byte, p *pageRow, rules ownerRules) ([]byte, int) {
 	return append(b, '}'), hole
 }
 
-// brief appends the index view {id, links, name}.
-func (e *listEnc) brief(b []byte, in *Instance) []byte {
+// briefView is a server's index view for one pair of link prefixes.
+type briefView struct {
+	variant string
+	b       []byte
+}
+
+// brief appends the index view {id, links, name} of p, kept on p as
+// detail keeps the full one.
+func (e *listEnc) brief(b []byte, p *pageRow) []byte {
+	if v := p.brief.Load(); v != nil && v.variant == e.briefVariant {
+		return append(b, v.b...)
+	}
+	start := len(b)
 	b = append(b, `{"id":`...)
-	b = appendStr(b, in.UUID)
+	b = appendStr(b, p.in.UUID)
 	b = append(b, `,"links":`...)
-	b = e.serverLinks(b, in.UUID)
+	b = e.serverLinks(b, p.in.UUID)
 	b = append(b, `,"name":`...)
-	b = appendStr(b, in.Name)
-	return append(b, '}')
+	b = appendStr(b, p.in.Name)
+	b = append(b, '}')
+	p.brief.Store(&briefView{variant: e.briefVariant, b: slices.Clone(b[start:])})
+	return b
 }
