@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -271,17 +273,25 @@ func (st instanceStore) setFields(ctx context.Context, uuid string, cols map[str
 	if len(cols) == 0 {
 		return nil
 	}
+	// In key order: the same columns are the same statement, prepared once.
 	var sets []string
 	var args []any
-	for k, v := range cols {
+	for _, k := range slices.Sorted(maps.Keys(cols)) {
 		sets = append(sets, k+" = ?")
-		args = append(args, v)
+		args = append(args, cols[k])
 	}
 	// row_version bumped here spares the trigger of 0600 its own UPDATE.
 	sets = append(sets, "updated_at = ?", "row_version = row_version + 1")
 	args = append(args, dbTime(st.now()), uuid)
+	stmt, done, err := cachedStmt(ctx, st.db.W, `UPDATE instances SET `+strings.Join(sets, ", ")+` WHERE uuid = ? AND deleted = 0`)
+	if err != nil {
+		return err
+	}
+	if done != nil {
+		defer done()
+	}
 	return st.groupTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE instances SET `+strings.Join(sets, ", ")+` WHERE uuid = ? AND deleted = 0`, args...)
+		res, err := tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
 		if err != nil {
 			return err
 		}
@@ -329,14 +339,37 @@ func (st instanceStore) Instances(ctx context.Context, host string) ([]manager.S
 }
 
 // Update implements manager.Store: the check of Expected and the write
-// are one transaction on the single writer, so they are atomic.
+// are one transaction on the single writer, so they are atomic. Its
+// statements are the writer's prepared ones (cachedStmt), got before the
+// transaction, whose connection is the committer's: parsing an UPDATE of
+// instances (with its trigger and index code) costs more than running it.
+// A flavor change's SET list depends on the row: it is parsed each time.
 func (st instanceStore) Update(ctx context.Context, uuid string, u manager.Update) error {
+	sel, doneSel, err := cachedStmt(ctx, st.db.W, `SELECT vm_state, COALESCE(task_state, ''), flavor, old_flavor, new_flavor
+			FROM instances WHERE uuid = ? AND deleted = 0`)
+	if err != nil {
+		return err
+	}
+	if doneSel != nil {
+		defer doneSel()
+	}
+	now := st.now()
+	var upd *sql.Stmt
+	if u.Flavor == manager.FlavorKeep {
+		sets, _ := updateSets(u, now)
+		var done func()
+		if upd, done, err = cachedStmt(ctx, st.db.W, updateSQL(sets)); err != nil {
+			return err
+		}
+		if done != nil {
+			defer done()
+		}
+	}
 	return st.groupTx(ctx, func(tx *sql.Tx) error {
 		var vm, task string
 		var flavor string
 		var oldF, newF sql.NullString
-		err := tx.QueryRowContext(ctx, `SELECT vm_state, COALESCE(task_state, ''), flavor, old_flavor, new_flavor
-			FROM instances WHERE uuid = ? AND deleted = 0`, uuid).Scan(&vm, &task, &flavor, &oldF, &newF)
+		err := tx.StmtContext(ctx, sel).QueryRowContext(ctx, uuid).Scan(&vm, &task, &flavor, &oldF, &newF)
 		if errors.Is(err, sql.ErrNoRows) {
 			return manager.ErrNotFound
 		}
@@ -349,33 +382,8 @@ func (st instanceStore) Update(ctx context.Context, uuid string, u manager.Updat
 		if u.ExpectedVMStates != nil && !contains(u.ExpectedVMStates, vm) {
 			return manager.ErrUnexpectedTaskState
 		}
-		now := st.now()
-		sets := []string{"updated_at = ?", "row_version = row_version + 1"} // as setFields
-		args := []any{dbTime(now)}
+		sets, args := updateSets(u, now)
 		add := func(col string, v any) { sets = append(sets, col+" = ?"); args = append(args, v) }
-		if u.VMState != "" {
-			add("vm_state", u.VMState)
-		}
-		if u.TaskState != nil {
-			add("task_state", nullable(*u.TaskState))
-		}
-		if u.PowerState != nil {
-			add("power_state", int(*u.PowerState))
-		}
-		if u.Host != "" {
-			add("host", u.Host)
-			add("node", u.Host)
-		}
-		if u.ClearHost {
-			add("host", nil)
-			add("node", nil)
-		}
-		if !u.LaunchedAt.IsZero() {
-			add("launched_at", dbTime(u.LaunchedAt))
-		}
-		if !u.TerminatedAt.IsZero() {
-			add("terminated_at", dbTime(u.TerminatedAt))
-		}
 		switch u.Flavor {
 		case manager.FlavorUseNew:
 			if newF.Valid && newF.String != "" {
@@ -411,17 +419,57 @@ func (st instanceStore) Update(ctx context.Context, uuid string, u manager.Updat
 			add("old_flavor", nil)
 			add("new_flavor", nil)
 		}
-		if u.VMState == manager.VMDeleted {
-			add("deleted", 1)
-			add("deleted_at", dbTime(now))
-		}
 		args = append(args, uuid)
-		_, err = tx.ExecContext(ctx, `UPDATE instances SET `+strings.Join(sets, ", ")+` WHERE uuid = ? AND deleted = 0`, args...)
+		if upd != nil {
+			_, err = tx.StmtContext(ctx, upd).ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, updateSQL(sets), args...)
+		}
 		if err != nil || u.Fault == nil {
 			return err
 		}
 		return insertFault(ctx, tx, uuid, *u.Fault, now)
 	})
+}
+
+// updateSets is the SET list of u but its flavor change.
+func updateSets(u manager.Update, now time.Time) ([]string, []any) {
+	// row_version bumped here spares the trigger of 0600 its own UPDATE.
+	sets := []string{"updated_at = ?", "row_version = row_version + 1"}
+	args := []any{dbTime(now)}
+	add := func(col string, v any) { sets = append(sets, col+" = ?"); args = append(args, v) }
+	if u.VMState != "" {
+		add("vm_state", u.VMState)
+	}
+	if u.TaskState != nil {
+		add("task_state", nullable(*u.TaskState))
+	}
+	if u.PowerState != nil {
+		add("power_state", int(*u.PowerState))
+	}
+	if u.Host != "" {
+		add("host", u.Host)
+		add("node", u.Host)
+	}
+	if u.ClearHost {
+		add("host", nil)
+		add("node", nil)
+	}
+	if !u.LaunchedAt.IsZero() {
+		add("launched_at", dbTime(u.LaunchedAt))
+	}
+	if !u.TerminatedAt.IsZero() {
+		add("terminated_at", dbTime(u.TerminatedAt))
+	}
+	if u.VMState == manager.VMDeleted {
+		add("deleted", 1)
+		add("deleted_at", dbTime(now))
+	}
+	return sets, args
+}
+
+func updateSQL(sets []string) string {
+	return `UPDATE instances SET ` + strings.Join(sets, ", ") + ` WHERE uuid = ? AND deleted = 0`
 }
 
 func contains(list []string, s string) bool {

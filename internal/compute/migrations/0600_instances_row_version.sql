@@ -33,9 +33,10 @@ BEGIN UPDATE instances SET row_version = row_version + 1 WHERE uuid = NEW.instan
 CREATE TRIGGER instance_faults_del_version AFTER DELETE ON instance_faults
 BEGIN UPDATE instances SET row_version = row_version + 1 WHERE uuid = OLD.instance_uuid; END;
 
--- The list indexes of 0400 with row_version: a page's (id, row_version)
--- query reads the index alone, not each row.
+-- The project list index of 0400 with row_version: a project's page of
+-- (id, row_version) reads the index alone, not each row (1,000 entries:
+-- about 0.5 ms of CPU less). Each write then rewrites the row's entry
+-- (about 0.05 ms more); the all-projects index stays as it was, for
+-- admins' lists are the rarer ones.
 DROP INDEX instances_list_project;
-DROP INDEX instances_list_all;
 CREATE INDEX instances_list_project ON instances (project_id, deleted, (substr(created_at, 1, 19) || CASE WHEN substr(created_at, 20, 1) = '.' THEN substr(substr(created_at, 21, length(created_at) - 21) || '000000000', 1, 9) ELSE '000000000' END), id, row_version);
-CREATE INDEX instances_list_all ON instances (deleted, (substr(created_at, 1, 19) || CASE WHEN substr(created_at, 20, 1) = '.' THEN substr(substr(created_at, 21, length(created_at) - 21) || '000000000', 1, 9) ELSE '000000000' END), id, row_version);
