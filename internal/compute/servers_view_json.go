@@ -198,6 +198,8 @@ func putJSONBuf(b []byte) {
 // writeJSONBytes answers status with body as httpapi.WriteJSON does.
 func writeJSONBytes(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
+	// A list answer is up to a megabyte: sent whole, not chunked.
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
