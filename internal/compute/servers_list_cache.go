@@ -32,8 +32,8 @@ type pageRow struct {
 }
 
 // maxCachedRows bounds a database's cache (2 to 3 KiB an entry with its
-// rendered view): past it,
-// an eighth of the entries go, in map order (which is random).
+// rendered views, so some 50 MiB at most): past it, an eighth of the
+// entries go, in map order (which is random).
 const maxCachedRows = 20000
 
 // listRowCache is one database's cached rows by instance id. Entries are
