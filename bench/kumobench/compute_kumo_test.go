@@ -98,13 +98,15 @@ func TestComputePartsAgainstKumo(t *testing.T) {
 	}
 }
 
-// computeKumoOffset finds a port offset whose identity, image and compute ports
-// are free.
+// computeKumoOffset finds a port offset whose ports are all free: identity,
+// image, compute, the object store's proxy and storage node. Offsets come
+// from 11000..21999, which keeps every port below Linux's ephemeral range
+// (32768 on), where any test's outgoing connection may take one meanwhile.
 func computeKumoOffset(t *testing.T) int {
 	for range 50 {
-		off := 20000 + rand.IntN(10000)
+		off := 11000 + rand.IntN(11000)
 		free := true
-		for _, p := range []int{5000, 8774, 9292} {
+		for _, p := range []int{5000, 6200, 6201, 6202, 8080, 8774, 9292} {
 			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+off))
 			if err != nil {
 				free = false
