@@ -134,6 +134,8 @@ func (s *Server) accountPost(rq *req) {
 }
 
 func (s *Server) accountWrite(rq *req, method string, hdr http.Header) int {
+	s.infoCache.invalidate(accountKey(rq.account))
+	defer s.infoCache.invalidate(accountKey(rq.account))
 	pl := s.place(s.cfg.AccountRing, rq.account, "", "")
 	hdr = hdr.Clone()
 	hdr.Set("X-Timestamp", s.clock.next())

@@ -36,15 +36,22 @@ type containerInfo struct {
 }
 
 func (s *Server) containerInfo(rq *req, account, container string) containerInfo {
+	key := containerKey(account, container)
+	if ci, ok := s.infoCache.get(key); ok {
+		return ci
+	}
+	gen := s.infoCache.generation()
 	pl := s.place(s.cfg.ContainerRing, account, container, "")
 	resp, st := s.readFirst(rq.r.Context(), pl, http.MethodHead, "", s.backendHeaders(rq))
 	if resp == nil {
 		return containerInfo{status: st}
 	}
 	resp.Body.Close()
-	return containerInfo{status: st, read: resp.Header.Get("X-Container-Read"), write: resp.Header.Get("X-Container-Write"),
+	ci := containerInfo{status: st, read: resp.Header.Get("X-Container-Read"), write: resp.Header.Get("X-Container-Write"),
 		usage: readUsage(resp.Header, "Container"), versions: versionsOf(resp.Header),
 		history: resp.Header.Get("X-History-Location") != "", header: resp.Header}
+	s.infoCache.put(key, gen, ci)
+	return ci
 }
 
 // canRead decides a read of a container (listing) or of one of its objects.
@@ -172,6 +179,9 @@ func (s *Server) containerWrite(rq *req) {
 // replicas, each told which account replica to report to, and returns
 // the quorum's status.
 func (s *Server) containerBackendWrite(rq *req, m string, hdr http.Header) int {
+	// Dropped before and after: a reader between the two sees the backend.
+	s.infoCache.invalidate(containerKey(rq.account, rq.container))
+	defer s.infoCache.invalidate(containerKey(rq.account, rq.container))
 	putTS := ""
 	if m == http.MethodDelete {
 		// The account row of a deleted container keeps its put time.

@@ -49,6 +49,8 @@ type Server struct {
 	client *http.Client
 	log    *slog.Logger
 	clock  tsClock
+	// infoCache caches container and account HEADs.
+	infoCache infoCache
 }
 
 // New checks cfg and fills defaults.

@@ -65,6 +65,25 @@ func readUsage(h http.Header, kind string) usage {
 	return u
 }
 
+// accountOverQuota reads the account's usage (an account known from the
+// cache to have no quota needs no HEAD) and checks its quota.
+func (s *Server) accountOverQuota(rq *req, size int64) bool {
+	key := accountKey(rq.account)
+	if _, ok := s.infoCache.get(key); ok {
+		return false
+	}
+	gen := s.infoCache.generation()
+	pl := s.place(s.cfg.AccountRing, rq.account, "", "")
+	resp, st := s.readFirst(rq.r.Context(), pl, http.MethodHead, "", s.backendHeaders(rq))
+	if st/100 != 2 {
+		return false
+	}
+	resp.Body.Close()
+	u := readUsage(resp.Header, "Account")
+	s.infoCache.put(key, gen, containerInfo{status: st, usage: u})
+	return u.exceeds(size)
+}
+
 // exceeds tells whether adding one object of size bytes breaks a quota.
 func (u usage) exceeds(size int64) bool {
 	if size < 0 {
@@ -78,11 +97,7 @@ func (u usage) exceeds(size int64) bool {
 func (s *Server) overQuota(rq *req, ci containerInfo, size int64) bool {
 	over := ci.usage.exceeds(size)
 	if !over {
-		pl := s.place(s.cfg.AccountRing, rq.account, "", "")
-		if resp, st := s.readFirst(rq.r.Context(), pl, http.MethodHead, "", s.backendHeaders(rq)); st/100 == 2 {
-			resp.Body.Close()
-			over = readUsage(resp.Header, "Account").exceeds(size)
-		}
+		over = s.accountOverQuota(rq, size)
 	}
 	if over {
 		rq.fail(http.StatusRequestEntityTooLarge, "Upload exceeds quota.")
