@@ -23,9 +23,9 @@ func processCPU() (user, sys time.Duration) {
 	return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())
 }
 
-// runSmall runs op(i) for i in [0, b.N) over conc workers and reports CPU
+// runConc runs op(i) for i in [0, b.N) over conc workers and reports CPU
 // per operation.
-func runSmall(b *testing.B, conc int, op func(i int) error) {
+func runConc(b *testing.B, conc int, op func(i int) error) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, conc)
@@ -86,7 +86,7 @@ func benchSmallPut(b *testing.B, conc int) {
 	c.must(201, "PUT", c.acctA+"/small", c.alice, nil)
 	body := bytes.Repeat([]byte("p"), 4<<10)
 	b.SetBytes(int64(len(body)))
-	runSmall(b, conc, func(i int) error {
+	runConc(b, conc, func(i int) error {
 		return smallReq(c, "PUT", fmt.Sprintf("%s/small/o%d", c.acctA, i), body, 201)
 	})
 }
@@ -100,7 +100,7 @@ func benchSmallDelete(b *testing.B, conc int) {
 			b.Fatal(err)
 		}
 	}
-	runSmall(b, conc, func(i int) error {
+	runConc(b, conc, func(i int) error {
 		return smallReq(c, "DELETE", fmt.Sprintf("%s/small/o%d", c.acctA, i), nil, 204)
 	})
 }
