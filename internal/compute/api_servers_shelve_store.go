@@ -56,19 +56,5 @@ func (st instanceStore) systemMetadata(ctx context.Context, uuid string) (map[st
 
 // Unplaced implements manager.UnplacedStore: live instances with no host.
 func (st instanceStore) Unplaced(ctx context.Context) ([]manager.State, error) {
-	rows, err := st.db.R.QueryContext(ctx, `SELECT `+instanceColumns+` FROM instances
-		WHERE host IS NULL AND deleted = 0 ORDER BY id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []manager.State
-	for rows.Next() {
-		in, err := scanInstance(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, stateOf(in))
-	}
-	return out, rows.Err()
+	return st.states(ctx, `host IS NULL`)
 }

@@ -322,7 +322,12 @@ func stateOf(in *Instance) manager.State {
 
 // Instances implements manager.Store.
 func (st instanceStore) Instances(ctx context.Context, host string) ([]manager.State, error) {
-	rows, err := st.db.R.QueryContext(ctx, `SELECT `+instanceColumns+` FROM instances WHERE host = ? AND deleted = 0 ORDER BY id`, host)
+	return st.states(ctx, `host = ?`, host)
+}
+
+// states are the live instances matching where, in id order.
+func (st instanceStore) states(ctx context.Context, where string, args ...any) ([]manager.State, error) {
+	rows, err := st.db.R.QueryContext(ctx, `SELECT `+instanceColumns+` FROM instances WHERE `+where+` AND deleted = 0 ORDER BY id`, args...)
 	if err != nil {
 		return nil, err
 	}
