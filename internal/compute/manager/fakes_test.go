@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"crypto/sha512"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -332,3 +333,13 @@ var errTest = errors.New("injected test failure")
 
 // filepathGlob lists the files in dir.
 func filepathGlob(dir string) ([]string, error) { return filepath.Glob(filepath.Join(dir, "*")) }
+
+// addQCOW2 offers data as qcow2 image id, with Glance's checksums.
+func (m *memImages) addQCOW2(id string, data []byte) {
+	m5, s5 := md5.Sum(data), sha512.Sum512(data)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.images[id] = ImageInfo{Image: virt.Image{ID: id, DiskFormat: "qcow2", Size: int64(len(data)),
+		Checksum: hex.EncodeToString(m5[:]), HashAlgo: "sha512", HashValue: hex.EncodeToString(s5[:]),
+		Open: func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}}
+}

@@ -1,11 +1,7 @@
 package manager
 
 import (
-	"bytes"
 	"context"
-	"crypto/md5"
-	"crypto/sha512"
-	"encoding/hex"
 	"io"
 	"log/slog"
 	"os"
@@ -35,10 +31,7 @@ func TestQEMULifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m5, s5 := md5.Sum(data), sha512.Sum512(data)
-	images.images["guest"] = ImageInfo{Image: virt.Image{ID: "guest", DiskFormat: "qcow2", Size: int64(len(data)),
-		Checksum: hex.EncodeToString(m5[:]), HashAlgo: "sha512", HashValue: hex.EncodeToString(s5[:]),
-		Open: func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}}
+	images.addQCOW2("guest", data)
 	m := New(drv, store, images, claims, Config{Host: testHost, ShutdownTimeout: 30 * time.Second,
 		SnapshotDir: t.TempDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	defer m.Close(context.Background())

@@ -3,9 +3,6 @@ package manager
 import (
 	"bytes"
 	"context"
-	"crypto/md5"
-	"crypto/sha512"
-	"encoding/hex"
 	"io"
 	"log/slog"
 	"os"
@@ -31,19 +28,11 @@ func TestQEMUShelveUnshelve(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	store, images, claims := newMemStore(), newMemImages(), &memClaims{}
-	register := func(id string, data []byte) {
-		m5, s5 := md5.Sum(data), sha512.Sum512(data)
-		images.mu.Lock()
-		defer images.mu.Unlock()
-		images.images[id] = ImageInfo{Image: virt.Image{ID: id, DiskFormat: "qcow2", Size: int64(len(data)),
-			Checksum: hex.EncodeToString(m5[:]), HashAlgo: "sha512", HashValue: hex.EncodeToString(s5[:]),
-			Open: func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}}
-	}
 	data, err := os.ReadFile(imgPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	register("guest", data)
+	images.addQCOW2("guest", data)
 	m := New(drv, store, images, claims, Config{Host: testHost, ShutdownTimeout: 30 * time.Second,
 		SnapshotDir: t.TempDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	defer m.Close(context.Background())
@@ -144,7 +133,7 @@ func TestQEMUShelveUnshelve(t *testing.T) {
 		t.Fatalf("shelved image is not qcow2 (%d bytes)", len(snap))
 	}
 	t.Logf("shelved image: %d bytes", len(snap))
-	register("shelved", snap)
+	images.addQCOW2("shelved", snap)
 
 	start = time.Now()
 	if err := m.Unshelve(ctx, UnshelveRequest{RequestID: "req-3", ProjectID: "p1", ImageID: "shelved", Spec: spec,
