@@ -76,7 +76,7 @@ func computeCmd(args []string) int {
 	conc := fs.Int("concurrency", 16, "throughput: clients; list: creating clients")
 	listConc := fs.Int("list-concurrency", 8, "list: clients of the list requests")
 	listReqs := fs.Int("list-requests", 400, "list: requests per step of 100-entry pages")
-	bigReqs := fs.Int("list-requests-big", 100, "list: requests per step of 1000-entry pages")
+	bigReqs := fs.Int("list-requests-big", 500, "list: requests per step of 1000-entry pages (a p99 needs some hundreds)")
 	perHost := fs.Int("per-host", 2, "fill: instances of the fill flavor per free host")
 	var r ratios
 	fs.Float64Var(&r.cpu, "cpu-ratio", 16, "throughput: the cloud's cpu_allocation_ratio")
