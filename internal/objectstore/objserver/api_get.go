@@ -1,9 +1,11 @@
 package objserver
 
 import (
+	"crypto/md5"
 	"encoding/hex"
 	"errors"
 	"hash"
+	"hash/crc32"
 	"io"
 	"net/http"
 	"strings"
@@ -49,17 +51,38 @@ func (srv *Server) get(w http.ResponseWriter, r *http.Request, o objReq) {
 	if srv.serveVerified(w, r, o, obj, f) {
 		return
 	}
-	h5, doneHash := newBodyHash(obj.dataLen)
+	sum, want, doneHash := bodyCheck(obj)
 	defer doneHash()
-	body := &verifyingReader{sr: io.NewSectionReader(f, 0, obj.dataLen), size: obj.dataLen, h: h5}
+	body := &verifyingReader{sr: io.NewSectionReader(f, 0, obj.dataLen), size: obj.dataLen, h: sum}
 	http.ServeContent(wholeBodyWriter{w, body}, r, "", obj.timestamp().Ceil(), body)
-	if body.done && hex.EncodeToString(body.h.Sum(nil)) != obj.meta["ETag"] {
+	if body.done && hex.EncodeToString(body.h.Sum(nil)) != want {
 		// As Swift's diskfile reader: a whole read that does not match the
 		// ETag is quarantined (this client already got the bad bytes; the
 		// next one is served by another replica).
-		s.log.Warn("quarantining object whose body does not match its ETag", "path", obj.path)
+		s.log.Warn("quarantining object whose body does not match its checksum", "path", obj.path)
 		_ = s.quarantineObject(o.dev, o.part, o.hash, obj.state.base.name)
 	}
+}
+
+// bodyCheck is what a whole read of obj is checked with: the hash, the
+// hex sum it must give and the function to call when done. That is the
+// body's CRC-32C, or its MD5 ETag for a file written before kumo kept a
+// CRC (crc.go).
+func bodyCheck(obj *object) (hash.Hash, string, func()) {
+	if c, ok := obj.meta[keyCRC32C]; ok {
+		return newCRC(), c, func() {}
+	}
+	h, done := newBodyHash(obj.dataLen)
+	return h, obj.meta["ETag"], done
+}
+
+// bodyMatches reports whether data is obj's whole body, by bodyCheck's hash.
+func bodyMatches(obj *object, data []byte) bool {
+	if c, ok := obj.meta[keyCRC32C]; ok {
+		return crcString(crc32.Checksum(data, castagnoli)) == c
+	}
+	sum := md5.Sum(data)
+	return hex.EncodeToString(sum[:]) == obj.meta["ETag"]
 }
 
 // verifyingReader hashes the body when it is read whole, from start to end.

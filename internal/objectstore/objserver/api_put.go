@@ -3,6 +3,7 @@ package objserver
 import (
 	"encoding/hex"
 	"errors"
+	"hash"
 	"io"
 	"net/http"
 	"strconv"
@@ -26,18 +27,22 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 	}
 	chunked := len(r.TransferEncoding) > 0 && r.TransferEncoding[0] == "chunked"
 	size := int64(-1)
-	if !chunked {
-		cl := r.Header.Get("Content-Length")
-		if cl == "" {
-			fail(w, http.StatusLengthRequired, "")
-			return
-		}
+	// A chunked body may say its length in X-Backend-Obj-Content-Length
+	// (the proxy's hashed uploads: trailers need chunked encoding).
+	cl, clName := r.Header.Get("Content-Length"), "Content-Length"
+	if chunked {
+		cl, clName = r.Header.Get(headerObjLength), headerObjLength
+	}
+	if cl != "" {
 		n, err := strconv.ParseInt(cl, 10, 64)
 		if err != nil || n < 0 {
-			fail(w, http.StatusBadRequest, "Invalid Content-Length")
+			fail(w, http.StatusBadRequest, "Invalid "+clName)
 			return
 		}
 		size = n
+	} else if !chunked {
+		fail(w, http.StatusLengthRequired, "")
+		return
 	}
 	deleteAt, ok := s.checkDeleteAt(w, r)
 	if !ok {
@@ -61,17 +66,26 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 		srv.writeFailure(w, r, err)
 		return
 	}
-	h, doneHash := newBodyHash(size)
-	defer doneHash()
+	// The body's CRC-32C always; its MD5 unless the proxy sends its own
+	// (crc.go).
+	crc := newCRC()
+	var h hash.Hash
+	sums := io.Writer(crc)
+	if !proxyHashed(r) {
+		var doneHash func()
+		h, doneHash = newBodyHash(size)
+		defer doneHash()
+		sums = io.MultiWriter(h, crc)
+	}
 	var n int64
 	if size >= 0 && size < largeBody {
 		buf := copyBufs.Get().(*[]byte)
-		n, err = io.CopyBuffer(io.MultiWriter(fileWriter{f}, h), r.Body, *buf)
+		n, err = io.CopyBuffer(io.MultiWriter(fileWriter{f}, sums), r.Body, *buf)
 		copyBufs.Put(buf)
 	} else {
 		// Aligned buffers: the O_DIRECT writes go without a copy.
 		b1, b2 := directBufs.Get().(*[]byte), directBufs.Get().(*[]byte)
-		n, err = hashCopy(fileWriter{f}, h, r.Body, [2][]byte{*b1, *b2})
+		n, err = hashCopy(fileWriter{f}, sums, r.Body, [2][]byte{*b1, *b2})
 		directBufs.Put(b1)
 		directBufs.Put(b2)
 	}
@@ -90,7 +104,15 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 		fail(w, statusClientDisconnect, "")
 		return
 	}
-	etag := hex.EncodeToString(h.Sum(nil))
+	var etag string
+	if h != nil {
+		etag = hex.EncodeToString(h.Sum(nil))
+	} else if etag = r.Trailer.Get(trailerEtag); !isMD5Hex(etag) || r.Trailer.Get(trailerCRC32C) != crcString(crc.Sum32()) {
+		// What was stored is not what the proxy hashed.
+		discard(f)
+		fail(w, http.StatusUnprocessableEntity, "")
+		return
+	}
 	if want := r.Header.Get("ETag"); want != "" && !strings.EqualFold(strings.Trim(want, `"`), etag) {
 		discard(f)
 		fail(w, http.StatusUnprocessableEntity, "")
@@ -102,6 +124,7 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 		"Content-Type":   ctype,
 		"Content-Length": strconv.FormatInt(n, 10),
 		"ETag":           etag,
+		keyCRC32C:        crcString(crc.Sum32()),
 	}
 	userMetadata(r.Header, md)
 	if deleteAt >= 0 {

@@ -227,15 +227,18 @@ func checkBody(body io.Reader, dataLen int64, md Metadata) error {
 	if strconv.FormatInt(dataLen, 10) != md["Content-Length"] {
 		return errors.New("body length does not match Content-Length")
 	}
-	h := md5.New()
+	h, crc := md5.New(), newCRC()
 	buf := copyBufs.Get().(*[]byte)
-	_, err := io.CopyBuffer(h, body, *buf)
+	_, err := io.CopyBuffer(io.MultiWriter(h, crc), body, *buf)
 	copyBufs.Put(buf)
 	if err != nil {
 		return err
 	}
 	if hex.EncodeToString(h.Sum(nil)) != md["ETag"] {
 		return errors.New("body does not match ETag")
+	}
+	if c, ok := md[keyCRC32C]; ok && c != crcString(crc.Sum32()) {
+		return errors.New("body does not match its CRC-32C")
 	}
 	return nil
 }

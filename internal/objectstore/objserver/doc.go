@@ -16,7 +16,9 @@
 //     object and an acknowledged write survives a crash.
 //   - Metadata is a footer in the same file (see metafile.go) rather than an
 //     xattr: it works on every file system, lands atomically with the body in
-//     one rename, and a replica can be copied as one opaque file.
+//     one rename, and a replica can be copied as one opaque file. Beside the
+//     MD5 ETag it keeps the body's CRC-32C, which the node checks large
+//     uploads and whole reads with (crc.go).
 //   - Container listings are updated after each PUT/DELETE; a failed update
 //     is kept as an async pending file that the Updater retries.
 //   - The Replicator compares per-suffix hashes (REPLICATE) with the

@@ -1,19 +1,17 @@
 package objserver
 
-import (
-	"hash"
-	"io"
-)
+import "io"
 
 // hashCopy copies src to dst as io.CopyBuffer does, in whole buffers
 // (every write but the last fills one, so aligned buffers make aligned
-// O_DIRECT writes), and writes every byte to h on another goroutine at the
-// same time: a large upload's MD5 then runs alongside its reads from the
-// connection and writes to the disk instead of after each of them. bufs
+// O_DIRECT writes), and writes every byte to h (the hashes) on another
+// goroutine at the same time: a large upload's MD5 then runs alongside its
+// reads from the connection and writes to the disk instead of after each
+// of them. bufs
 // take turns: one is read into and written while the other is still being
 // hashed. When hashCopy returns without error, h has seen exactly the
 // bytes copied.
-func hashCopy(dst io.Writer, h hash.Hash, src io.Reader, bufs [2][]byte) (int64, error) {
+func hashCopy(dst io.Writer, h io.Writer, src io.Reader, bufs [2][]byte) (int64, error) {
 	chunks := make(chan []byte, 2)
 	hashed := make(chan struct{}, 2)
 	go func() {

@@ -2,23 +2,22 @@ package objserver
 
 import (
 	"bytes"
-	"crypto/md5"
-	"encoding/hex"
 	"io"
 	"net/http"
 	"sync"
 )
 
 // verifyBeforeServeMax is the largest object a GET reads and checks against
-// its ETag before sending a byte. Bigger ones are checked while streaming
-// (a mismatch is quarantined after the fact, as in Swift), since holding
-// them in memory would cost too much.
+// its checksum (bodyCheck) before sending a byte. Bigger ones are checked
+// while streaming (a mismatch is quarantined after the fact, as in Swift),
+// since holding them in memory would cost too much.
 const verifyBeforeServeMax = 1 << 20
 
 // serveVerified answers a GET of a small object only from bytes that match
-// its ETag: a corrupt replica is quarantined and answered 404, so the proxy
-// reads another replica and no client ever gets silently wrong bytes. It
-// reports false when the request is not one it handles (HEAD, large object).
+// its checksum: a corrupt replica is quarantined and answered 404, so the
+// proxy reads another replica and no client ever gets silently wrong bytes.
+// It reports false when the request is not one it handles (HEAD, large
+// object).
 func (srv *Server) serveVerified(w http.ResponseWriter, r *http.Request, o objReq, obj *object, f io.ReaderAt) bool {
 	if r.Method != http.MethodGet || obj.dataLen > verifyBeforeServeMax {
 		return false
@@ -34,10 +33,9 @@ func (srv *Server) serveVerified(w http.ResponseWriter, r *http.Request, o objRe
 		data = make([]byte, obj.dataLen)
 	}
 	n, err := f.ReadAt(data, 0)
-	sum := md5.Sum(data[:n])
-	if int64(n) != obj.dataLen || hex.EncodeToString(sum[:]) != obj.meta["ETag"] {
+	if int64(n) != obj.dataLen || !bodyMatches(obj, data[:n]) {
 		s := srv.s
-		s.log.Warn("quarantining object whose body does not match its ETag", "path", obj.path, "read", n, "err", err)
+		s.log.Warn("quarantining object whose body does not match its checksum", "path", obj.path, "read", n, "err", err)
 		_ = s.quarantineObject(o.dev, o.part, o.hash, obj.state.base.name)
 		// Nothing of the bad replica's metadata may look like an answer.
 		clear(w.Header())

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptrace"
+	"strconv"
 	"sync"
 	"time"
 
@@ -39,6 +40,9 @@ type putConn struct {
 	resp   backendResp
 	once   sync.Once
 	alive  bool
+	// trailer is the request's trailer of a proxy-hashed upload, filled
+	// in just before the body ends (nil otherwise).
+	trailer http.Header
 }
 
 var errAbort = errors.New("upload aborted")
@@ -50,8 +54,10 @@ func (pc *putConn) stop(err error) {
 }
 
 // connect starts a PUT with Expect: 100-continue; the body follows through
-// a pipe once the node has agreed to take it.
-func (s *Server) connect(ctx context.Context, d ring.Device, pl placement, hdr http.Header, size int64) *putConn {
+// a pipe once the node has agreed to take it. A hashed upload is sent
+// chunked, its length in X-Backend-Obj-Content-Length, and ends with the
+// trailers of the proxy's hashes (see bodySums).
+func (s *Server) connect(ctx context.Context, d ring.Device, pl placement, hdr http.Header, size int64, hashed bool) *putConn {
 	pr, pw := io.Pipe()
 	ctx, cancel := context.WithCancel(ctx)
 	pc := &putConn{dev: d, cancel: cancel, pr: pr, pw: pw, ready: make(chan struct{}), done: make(chan struct{})}
@@ -70,6 +76,14 @@ func (s *Server) connect(ctx context.Context, d ring.Device, pl placement, hdr h
 		r.Header[k] = v
 	}
 	r.ContentLength = size
+	if hashed {
+		if size >= 0 {
+			r.Header.Set(headerObjLength, strconv.FormatInt(size, 10))
+		}
+		r.ContentLength, r.TransferEncoding = -1, []string{"chunked"}
+		pc.trailer = http.Header{trailerEtag: nil, trailerCRC32C: nil}
+		r.Trailer = pc.trailer
+	}
 	if size != 0 {
 		r.Header.Set("Expect", "100-continue")
 	} else {
@@ -127,6 +141,11 @@ func (s *Server) streamPut(rq *req, pl placement, hdr http.Header, targets func(
 	defer cancel()
 	ho := newHandoffs(pl)
 	defer ho.close()
+	var sums *bodySums
+	hashed := p.size < 0 || p.size >= hashMinSize
+	if hashed {
+		sums = newBodySums()
+	}
 	conns := make([]*putConn, len(pl.primaries))
 	var wg sync.WaitGroup
 	for i, d := range pl.primaries {
@@ -135,7 +154,7 @@ func (s *Server) streamPut(rq *req, pl placement, hdr http.Header, targets func(
 			defer wg.Done()
 			h := hdr.Clone()
 			targets(i, h)
-			pc := s.connect(ctx, d, pl, h, p.size)
+			pc := s.connect(ctx, d, pl, h, p.size, hashed)
 			for tries := 0; ; tries++ {
 				if s.await(pc) {
 					pc.alive = true
@@ -148,7 +167,7 @@ func (s *Server) streamPut(rq *req, pl placement, hdr http.Header, targets func(
 				if !ok {
 					break
 				}
-				pc = s.connect(ctx, hd, pl, h, p.size)
+				pc = s.connect(ctx, hd, pl, h, p.size, hashed)
 			}
 			conns[i] = pc
 		}()
@@ -162,17 +181,13 @@ func (s *Server) streamPut(rq *req, pl placement, hdr http.Header, targets func(
 		}
 	}
 	if live < quorum {
-		res := s.finishPut(conns, quorum, true)
+		res := s.finishPut(conns, quorum, nil)
 		if res.status == http.StatusServiceUnavailable {
 			s.logNoQuorum("too few nodes took the upload", conns)
 		}
 		return res
 	}
-	// No MD5 here: every object server hashes what it stores (and checks
-	// the client's ETag), and finishPut requires the replicas to agree, as
-	// Swift's proxy does. A fourth hash of each byte is a quarter of the
-	// CPU a large upload costs.
-	n, err := s.pump(conns, p, quorum)
+	n, err := s.pump(conns, p, quorum, sums)
 	if err != nil {
 		st := putResult{status: 499}
 		switch {
@@ -181,17 +196,20 @@ func (s *Server) streamPut(rq *req, pl placement, hdr http.Header, targets func(
 		case errors.Is(err, errNoQuorum):
 			st.status = http.StatusServiceUnavailable
 		}
-		s.finishPut(conns, quorum, true)
+		s.finishPut(conns, quorum, nil)
 		if st.status == http.StatusServiceUnavailable {
 			s.logNoQuorum("too few nodes took the whole body", conns)
 		}
 		return st
 	}
 	if p.size >= 0 && n != p.size {
-		s.finishPut(conns, quorum, true)
+		s.finishPut(conns, quorum, nil)
 		return putResult{status: 499}
 	}
-	return s.finishPut(conns, quorum, false)
+	if sums == nil {
+		sums = &bodySums{} // complete, not hashed here
+	}
+	return s.finishPut(conns, quorum, sums)
 }
 
 var (
@@ -203,7 +221,7 @@ var (
 // once, so one node's slow write does not hold up the others, and the next
 // chunk is read from the client while the nodes take the last one. A node
 // that fails is dropped; fewer than quorum left ends the upload.
-func (s *Server) pump(conns []*putConn, p putSource, quorum int) (int64, error) {
+func (s *Server) pump(conns []*putConn, p putSource, quorum int, sums *bodySums) (int64, error) {
 	bufs := [2]*[]byte{pumpBufs.Get().(*[]byte), pumpBufs.Get().(*[]byte)}
 	defer pumpBufs.Put(bufs[0])
 	defer pumpBufs.Put(bufs[1])
@@ -246,6 +264,15 @@ func (s *Server) pump(conns []*putConn, p putSource, quorum int) (int64, error) 
 				go func() {
 					defer wg.Done()
 					errs[i] = s.writeChunk(c, buf[:n])
+				}()
+			}
+			if sums != nil {
+				// Chunks are hashed in order: settle waits for this one
+				// before the next is handed out.
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					sums.write(buf[:n])
 				}()
 			}
 		}
@@ -293,16 +320,22 @@ func (s *Server) writeChunk(c *putConn, b []byte) error {
 	return err
 }
 
-// finishPut ends every upload (abort: make the nodes discard it) and
-// collects the answers.
-func (s *Server) finishPut(conns []*putConn, quorum int, abort bool) putResult {
+// finishPut ends every upload and collects the answers. done holds the
+// whole body's hashes (a hashed upload's trailers) when the body was sent
+// whole; nil aborts the uploads: the nodes discard them.
+func (s *Server) finishPut(conns []*putConn, quorum int, done *bodySums) putResult {
+	abort := done == nil
 	resps := make([]backendResp, 0, len(conns))
 	for _, c := range conns {
 		if abort || !c.alive {
 			c.stop(errAbort)
-		} else {
-			c.pw.Close()
+			continue
 		}
+		if c.trailer != nil {
+			c.trailer.Set(trailerEtag, done.etag())
+			c.trailer.Set(trailerCRC32C, done.crc())
+		}
+		c.pw.Close()
 	}
 	for _, c := range conns {
 		t := time.AfterFunc(s.cfg.NodeTimeout, func() { c.stop(errNodeTimeout) })

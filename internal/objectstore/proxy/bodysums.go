@@ -1,0 +1,48 @@
+package proxy
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"hash/crc32"
+)
+
+// A large upload is hashed here, once, instead of by every replica's
+// object server: the proxy computes the body's MD5 (the ETag) and its
+// CRC-32C while it sends the body, and ends each node's chunked request
+// with both as trailers. Each node checks the bytes it stored against the
+// CRC-32C, which runs in hardware at some twenty times MD5's speed, and
+// keeps the MD5 as the ETag (objserver's crc.go has the node's side).
+// Small bodies are still hashed by the nodes: there the trailers would
+// cost more than the MD5.
+const hashMinSize = 1 << 20
+
+// The backend names of a hashed upload, as objserver spells them.
+const (
+	trailerEtag     = "X-Backend-Etag"
+	trailerCRC32C   = "X-Backend-Crc32c"
+	headerObjLength = "X-Backend-Obj-Content-Length"
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// bodySums are an upload's MD5 and CRC-32C. The zero value is an upload
+// that was not hashed here.
+type bodySums struct {
+	md5    hash.Hash
+	crc32c hash.Hash32
+}
+
+func newBodySums() *bodySums {
+	return &bodySums{md5: md5.New(), crc32c: crc32.New(castagnoli)}
+}
+
+func (b *bodySums) write(p []byte) {
+	b.md5.Write(p)
+	b.crc32c.Write(p)
+}
+
+func (b *bodySums) etag() string { return hex.EncodeToString(b.md5.Sum(nil)) }
+
+func (b *bodySums) crc() string { return fmt.Sprintf("%08x", b.crc32c.Sum32()) }
