@@ -68,7 +68,15 @@ func (s *Store) deviceOK(dev string) bool {
 }
 
 func (s *Store) openFile(path string) (*db.DB, error) {
-	return db.OpenSQLite(path)
+	d, err := db.OpenSQLite(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := upgradeSchema(d); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("upgrade %s: %w", path, err)
+	}
+	return d, nil
 }
 
 // handle opens the database at path. With create false a missing file is
