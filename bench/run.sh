@@ -221,7 +221,7 @@ fi
 # driver for the boot part, simulated hosts for the others) and appends
 # to bench/results/kumo-compute-<date>.jsonl. COMPUTE_BENCH=0 skips it.
 if [ "${COMPUTE_BENCH:-1}" != 0 ]; then
-	say "compute benchmarks (bench/compute.sh, about 12 minutes)"
+	say "compute benchmarks (bench/compute.sh, about 2 minutes)"
 	KUMO_BIN=$KUMO_BIN KUMOBENCH=$KUMOBENCH "$ROOT/bench/compute.sh" ||
 		say "bench/compute.sh failed (status $?); see above"
 fi

@@ -33,8 +33,7 @@ type putConn struct {
 	// cancel ends the request: closing the pipe alone cannot unblock a
 	// socket write to a node that stopped reading.
 	cancel context.CancelFunc
-	pr     *io.PipeReader
-	pw     *io.PipeWriter
+	body   *chunkPipe
 	ready  chan struct{} // closed when the node answered 100 Continue
 	done   chan struct{} // closed when its final response is in resp
 	resp   backendResp
@@ -49,7 +48,7 @@ var errAbort = errors.New("upload aborted")
 
 // stop abandons the upload to this node.
 func (pc *putConn) stop(err error) {
-	pc.pr.CloseWithError(err)
+	pc.body.CloseWithError(err)
 	pc.cancel()
 }
 
@@ -58,11 +57,11 @@ func (pc *putConn) stop(err error) {
 // chunked, its length in X-Backend-Obj-Content-Length, and ends with the
 // trailers of the proxy's hashes (see bodySums).
 func (s *Server) connect(ctx context.Context, d ring.Device, pl placement, hdr http.Header, size int64, hashed bool) *putConn {
-	pr, pw := io.Pipe()
+	pipe := newChunkPipe()
 	ctx, cancel := context.WithCancel(ctx)
-	pc := &putConn{dev: d, cancel: cancel, pr: pr, pw: pw, ready: make(chan struct{}), done: make(chan struct{})}
+	pc := &putConn{dev: d, cancel: cancel, body: pipe, ready: make(chan struct{}), done: make(chan struct{})}
 	trace := &httptrace.ClientTrace{Got100Continue: func() { pc.once.Do(func() { close(pc.ready) }) }}
-	var body io.Reader = pr
+	var body io.Reader = pipe
 	if size == 0 {
 		body = http.NoBody
 	}
@@ -96,13 +95,13 @@ func (s *Server) connect(ctx context.Context, d ring.Device, pl placement, hdr h
 		resp, err := s.client.Do(r)
 		if err != nil {
 			pc.resp = backendResp{err: err, dev: d}
-			pr.CloseWithError(err)
+			pipe.CloseWithError(err)
 			return
 		}
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
 		resp.Body.Close()
 		pc.resp = backendResp{status: resp.StatusCode, header: resp.Header, body: b, dev: d}
-		pr.CloseWithError(errAbort)
+		pipe.CloseWithError(errAbort)
 	}()
 	return pc
 }
@@ -222,9 +221,13 @@ var (
 // chunk is read from the client while the nodes take the last one. A node
 // that fails is dropped; fewer than quorum left ends the upload.
 func (s *Server) pump(conns []*putConn, p putSource, quorum int, sums *bodySums) (int64, error) {
-	bufs := [2]*[]byte{pumpBufs.Get().(*[]byte), pumpBufs.Get().(*[]byte)}
-	defer pumpBufs.Put(bufs[0])
-	defer pumpBufs.Put(bufs[1])
+	pool := &pumpBufs
+	if p.size >= 0 && p.size < hashMinSize {
+		pool = &smallPumpBufs
+	}
+	bufs := [2]*[]byte{pool.Get().(*[]byte), pool.Get().(*[]byte)}
+	defer pool.Put(bufs[0])
+	defer pool.Put(bufs[1])
 	var wg sync.WaitGroup
 	errs := make([]error, len(conns))
 	// settle waits for the chunk in flight and drops the nodes it failed on.
@@ -246,7 +249,7 @@ func (s *Server) pump(conns []*putConn, p putSource, quorum int, sums *bodySums)
 	var total int64
 	for k := 0; ; k++ {
 		buf := *bufs[k&1] // the other buffer may still be in flight
-		n, rerr := fill(p.body, buf, pumpMinChunk)
+		n, rerr := fill(p.body, buf)
 		if n > 0 {
 			total += int64(n)
 			if total > s.cfg.MaxFileSize {
@@ -288,12 +291,10 @@ func (s *Server) pump(conns []*putConn, p putSource, quorum int, sums *bodySums)
 	}
 }
 
-// fill reads into buf until it holds at least min bytes or the body ends
-// or fails; a chunk of at least min bytes keeps the hand-offs per object
-// few (Swift's proxy reads the client in 64 KiB chunks).
-func fill(r io.Reader, buf []byte, min int) (int, error) {
+// fill reads into buf until it is full or the body ends or fails.
+func fill(r io.Reader, buf []byte) (int, error) {
 	n := 0
-	for n < min {
+	for n < len(buf) {
 		m, err := r.Read(buf[n:])
 		n += m
 		if err != nil {
@@ -303,11 +304,14 @@ func fill(r io.Reader, buf []byte, min int) (int, error) {
 	return n, nil
 }
 
-const pumpMinChunk = 64 << 10
-
-// pumpBufs holds 256 KiB upload buffers: a large object goes to the nodes
-// in fewer, larger writes (each one a pipe hand-off per replica).
-var pumpBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+// pumpBufs hold 1 MiB upload buffers: a large object goes to the nodes in
+// few, large writes (each one a hand-off per replica, and one write to
+// each node's socket; Swift's proxy reads the client in 64 KiB chunks).
+// Bodies under hashMinSize take the 64 KiB ones.
+var (
+	pumpBufs      = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+	smallPumpBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+)
 
 var errNodeTimeout = errors.New("storage node stopped reading")
 
@@ -315,7 +319,7 @@ var errNodeTimeout = errors.New("storage node stopped reading")
 // that stops reading must not hang the upload (Swift's node_timeout).
 func (s *Server) writeChunk(c *putConn, b []byte) error {
 	t := time.AfterFunc(s.cfg.NodeTimeout, func() { c.stop(errNodeTimeout) })
-	_, err := c.pw.Write(b)
+	_, err := c.body.Write(b)
 	t.Stop()
 	return err
 }
@@ -335,7 +339,7 @@ func (s *Server) finishPut(conns []*putConn, quorum int, done *bodySums) putResu
 			c.trailer.Set(trailerEtag, done.etag())
 			c.trailer.Set(trailerCRC32C, done.crc())
 		}
-		c.pw.Close()
+		c.body.Close()
 	}
 	for _, c := range conns {
 		t := time.AfterFunc(s.cfg.NodeTimeout, func() { c.stop(errNodeTimeout) })
