@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"kumo/internal/objectstore/bodyhash"
 )
 
 // get serves GET and HEAD. Ranges (single, and multiple as
@@ -72,7 +74,7 @@ func bodyCheck(obj *object) (hash.Hash, string, func()) {
 	if c, ok := obj.meta[keyCRC32C]; ok {
 		return newCRC(), c, func() {}
 	}
-	h, done := newBodyHash(obj.dataLen)
+	h, done := bodyhash.New(obj.dataLen)
 	return h, obj.meta["ETag"], done
 }
 

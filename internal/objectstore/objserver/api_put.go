@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"kumo/internal/objectstore/bodyhash"
 )
 
 // put stores a new version: upload into <dev>/tmp while hashing, check the
@@ -73,12 +75,12 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 	sums := io.Writer(crc)
 	if !proxyHashed(r) {
 		var doneHash func()
-		h, doneHash = newBodyHash(size)
+		h, doneHash = bodyhash.New(size)
 		defer doneHash()
 		sums = io.MultiWriter(h, crc)
 	}
 	var n int64
-	if size >= 0 && size < largeBody {
+	if size >= 0 && size < bodyhash.LargeBody {
 		buf := copyBufs.Get().(*[]byte)
 		n, err = io.CopyBuffer(io.MultiWriter(fileWriter{f}, sums), r.Body, *buf)
 		copyBufs.Put(buf)

@@ -143,7 +143,8 @@ func (s *Server) streamPut(rq *req, pl placement, hdr http.Header, targets func(
 	var sums *bodySums
 	hashed := p.size < 0 || p.size >= hashMinSize
 	if hashed {
-		sums = newBodySums()
+		sums = newBodySums(p.size)
+		defer sums.release()
 	}
 	conns := make([]*putConn, len(pl.primaries))
 	var wg sync.WaitGroup

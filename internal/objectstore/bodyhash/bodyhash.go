@@ -1,4 +1,8 @@
-package objserver
+// Package bodyhash gives the MD5 hashes of object bodies: crypto/md5 while
+// few large bodies are hashed at once in the process, a multi-buffer SIMD
+// MD5 when several are (the proxy's uploads and the object servers' reads
+// count alike).
+package bodyhash
 
 import (
 	"crypto/md5"
@@ -9,10 +13,9 @@ import (
 	md5simd "github.com/minio/md5-simd"
 )
 
-// Large bodies (PUT uploads, streamed GETs) are hashed by crypto/md5 while
-// few run at once, and by a multi-buffer MD5 (md5-simd: AVX-512 or AVX2
-// lanes, one stream per lane) when several do. Every replica still hashes
-// its own bytes; only how the hashes are computed changes.
+// Large bodies are hashed by crypto/md5 while few run at once, and by a
+// multi-buffer MD5 (md5-simd: AVX-512 or AVX2 lanes, one stream per lane)
+// when several do.
 //
 // Measured on this machine (AMD EPYC, AVX-512), CPU per 64 MiB stream:
 // crypto/md5 84 ms at any concurrency; md5-simd 97 ms with 1 stream, 88
@@ -20,9 +23,9 @@ import (
 // concurrent streams the lanes run mostly empty and crypto/md5 is cheaper.
 const simdMinStreams = 4
 
-// largeBody is the size from which a body counts as large: below it the
-// hand-off to the hashing goroutine costs more than it saves.
-const largeBody = 1 << 20
+// LargeBody is the size from which a body counts as large: below it the
+// hand-off to a hashing goroutine costs more than it saves.
+const LargeBody = 1 << 20
 
 var (
 	largeHashes atomic.Int32 // large bodies being hashed now
@@ -30,10 +33,10 @@ var (
 	simdServer  md5simd.Server
 )
 
-// newBodyHash returns the MD5 hash for a body of size bytes (-1: unknown)
-// and the function to call when done with it.
-func newBodyHash(size int64) (hash.Hash, func()) {
-	if size >= 0 && size < largeBody {
+// New returns the MD5 hash for a body of size bytes (-1: unknown) and the
+// function to call when done with it.
+func New(size int64) (hash.Hash, func()) {
+	if size >= 0 && size < LargeBody {
 		return md5.New(), func() {}
 	}
 	if largeHashes.Add(1) < simdMinStreams {
