@@ -47,7 +47,7 @@ func bulkLoad(b testing.TB, s *Store, ref ContainerRef, n int) {
 	}
 	defer c.release()
 	if err := c.d.Tx(context.Background(), func(tx *sql.Tx) error {
-		_, err := mergeObjects(context.Background(), tx, recs)
+		_, err := mergeObjects(context.Background(), tx, nil, recs)
 		return err
 	}); err != nil {
 		b.Fatal(err)

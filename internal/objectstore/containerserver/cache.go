@@ -18,9 +18,10 @@ type handleCache struct {
 }
 
 type cached struct {
-	path string
-	db   *db.DB
-	refs int
+	path  string
+	db    *db.DB
+	stmts *stmtCache
+	refs  int
 	// init guards first open, so concurrent first users open the file once.
 	init sync.Once
 	err  error
@@ -31,6 +32,17 @@ func newHandleCache(max int) *handleCache {
 		max = 1
 	}
 	return &handleCache{max: max, lru: list.New(), byKey: map[string]*list.Element{}}
+}
+
+// statements returns the statement cache of path's open handle, which the
+// caller holds (nil if none is open).
+func (c *handleCache) statements(path string) *stmtCache {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.byKey[path]; ok {
+		return el.Value.(*cached).stmts
+	}
+	return nil
 }
 
 // acquire returns an open handle for path (opening it with open on first
@@ -48,7 +60,11 @@ func (c *handleCache) acquire(path string, open func(string) (*db.DB, error)) (*
 	e.refs++
 	c.mu.Unlock()
 
-	e.init.Do(func() { e.db, e.err = open(path) })
+	e.init.Do(func() {
+		if e.db, e.err = open(path); e.err == nil {
+			e.stmts = newStmtCache(e.db.W)
+		}
+	})
 	release := func() {
 		c.mu.Lock()
 		e.refs--

@@ -70,10 +70,17 @@ const containerInfoCols = `db_id, account, container, created_at, put_timestamp,
 	reported_delete_timestamp, reported_object_count, reported_bytes_used, account_hosts, metadata,
 	(SELECT COALESCE(MAX(row), -1) FROM object)`
 
+const containerInfoQuery = `SELECT ` + containerInfoCols + ` FROM info WHERE id = 1`
+
 func readContainerInfo(ctx context.Context, q queryer) (ContainerInfo, error) {
+	return scanContainerInfo(q.QueryRowContext(ctx, containerInfoQuery))
+}
+
+// scanContainerInfo reads the row of containerInfoQuery.
+func scanContainerInfo(row *sql.Row) (ContainerInfo, error) {
 	var i ContainerInfo
 	var meta string
-	err := q.QueryRowContext(ctx, `SELECT `+containerInfoCols+` FROM info WHERE id = 1`).Scan(
+	err := row.Scan(
 		&i.ID, &i.Account, &i.Container, &i.CreatedAt, &i.PutTimestamp, &i.DeleteTimestamp,
 		&i.StatusChangedAt, &i.PolicyIndex, &i.ObjectCount, &i.BytesUsed, &i.reportedPut,
 		&i.reportedDelete, &i.reportedCount, &i.reportedUsed, &i.accountHosts, &meta, &i.MaxRow)
@@ -227,22 +234,31 @@ type containerDB struct {
 	path    string
 }
 
+// The statements of mergeObjects.
+const (
+	mergeSelect = `SELECT created_at, size, deleted FROM object WHERE name = ?`
+	mergeDelete = `DELETE FROM object WHERE name = ?`
+	mergeInsert = `INSERT INTO object (name, created_at, size, content_type, etag, deleted) VALUES (?, ?, ?, ?, ?, ?)`
+	mergeCount  = `UPDATE info SET object_count = object_count + ?, bytes_used = bytes_used + ? WHERE id = 1`
+)
+
 // mergeObjects applies records newest-wins and keeps the counters in step,
-// in the caller's transaction. It returns how many rows changed.
-func mergeObjects(ctx context.Context, tx *sql.Tx, recs []ObjectRecord) (int, error) {
+// in the caller's transaction; sc, when not nil, holds the database's
+// prepared statements. It returns how many rows changed.
+func mergeObjects(ctx context.Context, tx *sql.Tx, sc *stmtCache, recs []ObjectRecord) (int, error) {
 	var dCount, dBytes int64
 	changed := 0
-	sel, err := tx.PrepareContext(ctx, `SELECT created_at, size, deleted FROM object WHERE name = ?`)
+	sel, err := sc.in(ctx, tx, mergeSelect)
 	if err != nil {
 		return 0, err
 	}
 	defer sel.Close()
-	del, err := tx.PrepareContext(ctx, `DELETE FROM object WHERE name = ?`)
+	del, err := sc.in(ctx, tx, mergeDelete)
 	if err != nil {
 		return 0, err
 	}
 	defer del.Close()
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO object (name, created_at, size, content_type, etag, deleted) VALUES (?, ?, ?, ?, ?, ?)`)
+	ins, err := sc.in(ctx, tx, mergeInsert)
 	if err != nil {
 		return 0, err
 	}
@@ -282,7 +298,12 @@ func mergeObjects(ctx context.Context, tx *sql.Tx, recs []ObjectRecord) (int, er
 		changed++
 	}
 	if dCount != 0 || dBytes != 0 {
-		if _, err := tx.ExecContext(ctx, `UPDATE info SET object_count = object_count + ?, bytes_used = bytes_used + ? WHERE id = 1`, dCount, dBytes); err != nil {
+		upd, err := sc.in(ctx, tx, mergeCount)
+		if err != nil {
+			return changed, err
+		}
+		defer upd.Close()
+		if _, err := upd.ExecContext(ctx, dCount, dBytes); err != nil {
 			return changed, err
 		}
 	}

@@ -125,6 +125,10 @@ func (s *Store) commitObjects(ctx context.Context, ref ContainerRef, recs []Obje
 		return err
 	}
 	defer c.release()
+	sc := s.cache.statements(c.path)
+	if err := sc.prepare(ctx, containerInfoQuery, mergeSelect, mergeDelete, mergeInsert, mergeCount); err != nil {
+		return err
+	}
 	// The writer pool has exactly one connection: holding it keeps every
 	// other write out until synchronous is FULL again.
 	conn, err := c.d.W.Conn(ctx)
@@ -145,12 +149,18 @@ func (s *Store) commitObjects(ctx context.Context, ref ContainerRef, recs []Obje
 	if err != nil {
 		return err
 	}
-	info, err := readContainerInfo(ctx, tx)
+	var info ContainerInfo
+	if st, serr := sc.in(ctx, tx, containerInfoQuery); serr != nil {
+		err = serr
+	} else {
+		info, err = scanContainerInfo(st.QueryRowContext(ctx))
+		st.Close()
+	}
 	if err == nil && (info.Deleted() || info.PutTimestamp == zeroTimestamp) {
 		err = ErrNotFound
 	}
 	if err == nil {
-		_, err = mergeObjects(ctx, tx, recs)
+		_, err = mergeObjects(ctx, tx, sc, recs)
 	}
 	if err != nil {
 		_ = tx.Rollback()

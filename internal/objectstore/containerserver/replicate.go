@@ -157,7 +157,7 @@ func mergeRows(ctx context.Context, d *db.DB, kind Kind, from string, b replRows
 		if kind == KindAccount {
 			n, err = mergeContainers(ctx, tx, b.Containers)
 		} else {
-			n, err = mergeObjects(ctx, tx, b.Objects)
+			n, err = mergeObjects(ctx, tx, nil, b.Objects)
 		}
 		if err != nil {
 			return err
