@@ -9,9 +9,9 @@ import (
 )
 
 // Each database carries its own schema; user_version marks it applied
-// (upgradeSchema brings older ones up to date). Names
-// compare with SQLite's BINARY collation (memcmp of the UTF-8 bytes), which is
-// Swift's listing order. AUTOINCREMENT keeps row ids strictly increasing even
+// (upgradeSchema brings older ones up to date). Names compare with SQLite's
+// BINARY collation (memcmp of the UTF-8 bytes), which is Swift's listing
+// order. AUTOINCREMENT keeps row ids strictly increasing even
 // when a row is replaced, so a replication sync point ("all rows up to N")
 // never misses a replaced row. The listing index holds every column a
 // listing shows, so a listing reads the index alone: without them, each of

@@ -28,8 +28,7 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// bodySums are an upload's MD5 and CRC-32C. The zero value is an upload
-// that was not hashed here.
+// bodySums are an upload's MD5 and CRC-32C.
 type bodySums struct {
 	md5     hash.Hash
 	crc32c  hash.Hash32

@@ -181,7 +181,7 @@ func (s *Server) streamPut(rq *req, pl placement, hdr http.Header, targets func(
 		}
 	}
 	if live < quorum {
-		res := s.finishPut(conns, quorum, nil)
+		res := s.finishPut(conns, quorum, true, nil)
 		if res.status == http.StatusServiceUnavailable {
 			s.logNoQuorum("too few nodes took the upload", conns)
 		}
@@ -196,20 +196,17 @@ func (s *Server) streamPut(rq *req, pl placement, hdr http.Header, targets func(
 		case errors.Is(err, errNoQuorum):
 			st.status = http.StatusServiceUnavailable
 		}
-		s.finishPut(conns, quorum, nil)
+		s.finishPut(conns, quorum, true, nil)
 		if st.status == http.StatusServiceUnavailable {
 			s.logNoQuorum("too few nodes took the whole body", conns)
 		}
 		return st
 	}
 	if p.size >= 0 && n != p.size {
-		s.finishPut(conns, quorum, nil)
+		s.finishPut(conns, quorum, true, nil)
 		return putResult{status: 499}
 	}
-	if sums == nil {
-		sums = &bodySums{} // complete, not hashed here
-	}
-	return s.finishPut(conns, quorum, sums)
+	return s.finishPut(conns, quorum, false, sums)
 }
 
 var (
@@ -325,11 +322,10 @@ func (s *Server) writeChunk(c *putConn, b []byte) error {
 	return err
 }
 
-// finishPut ends every upload and collects the answers. done holds the
-// whole body's hashes (a hashed upload's trailers) when the body was sent
-// whole; nil aborts the uploads: the nodes discard them.
-func (s *Server) finishPut(conns []*putConn, quorum int, done *bodySums) putResult {
-	abort := done == nil
+// finishPut ends every upload (abort: make the nodes discard it) and
+// collects the answers. sums are a hashed upload's (its trailers), nil
+// for one the nodes hash.
+func (s *Server) finishPut(conns []*putConn, quorum int, abort bool, sums *bodySums) putResult {
 	resps := make([]backendResp, 0, len(conns))
 	for _, c := range conns {
 		if abort || !c.alive {
@@ -337,8 +333,8 @@ func (s *Server) finishPut(conns []*putConn, quorum int, done *bodySums) putResu
 			continue
 		}
 		if c.trailer != nil {
-			c.trailer.Set(trailerEtag, done.etag())
-			c.trailer.Set(trailerCRC32C, done.crc())
+			c.trailer.Set(trailerEtag, sums.etag())
+			c.trailer.Set(trailerCRC32C, sums.crc())
 		}
 		c.body.Close()
 	}
