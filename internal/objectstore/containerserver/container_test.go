@@ -200,3 +200,38 @@ func TestContainerDeleteOlderThanPutConflicts(t *testing.T) {
 	}
 	expect(t, n.c("DELETE", "/AUTH_a/c", hdrTS(201)), 204, "newer DELETE")
 }
+
+// A POST's new content type reaches the listing as an update of the same
+// data with a content-type timestamp: the newest content type wins for
+// that data, a newer PUT wins over both, and the counters do not move.
+func TestContentTypeFromPost(t *testing.T) {
+	n := newNode(t)
+	expect(t, n.c("PUT", "/AUTH_a/c", hdrTS(1)), 201, "PUT container")
+	ctypeUpdate := func(data, ctypeAt float64, ct string) resp {
+		return n.c("PUT", "/AUTH_a/c/o", hdrTS(data, "X-Size", "5", "X-Content-Type", ct, "X-Etag", "e1",
+			"X-Content-Type-Timestamp", ts(ctypeAt)))
+	}
+	listed := func(wantType, wantHash string) {
+		t.Helper()
+		got := jsonList(t, n.c("GET", "/AUTH_a/c?format=json", nil))
+		if len(got) != 1 || got[0].ContentType != wantType || got[0].Hash != wantHash {
+			t.Fatalf("listing = %+v, want one object of type %s, hash %s", got, wantType, wantHash)
+		}
+		r := n.c("HEAD", "/AUTH_a/c", nil)
+		if r.h.Get("X-Container-Object-Count") != "1" || r.h.Get("X-Container-Bytes-Used") != "5" {
+			t.Fatalf("counters %s / %s, want 1 / 5", r.h.Get("X-Container-Object-Count"), r.h.Get("X-Container-Bytes-Used"))
+		}
+	}
+	n.putObj("/AUTH_a/c/o", 10, 5, "e1")
+	listed("application/octet-stream", "e1")
+	expect(t, ctypeUpdate(10, 12, "text/plain"), 201, "POST's content type")
+	listed("text/plain", "e1")
+	expect(t, ctypeUpdate(10, 11, "text/older"), 201, "an older POST's content type, late")
+	listed("text/plain", "e1")
+	expect(t, ctypeUpdate(9, 13, "text/other-data"), 201, "a content type for older data")
+	listed("text/plain", "e1")
+	n.putObj("/AUTH_a/c/o", 14, 5, "e2")
+	listed("application/octet-stream", "e2")
+	expect(t, n.c("PUT", "/AUTH_a/c/o", hdrTS(14, "X-Size", "5", "X-Content-Type", "a/b", "X-Etag", "e2",
+		"X-Content-Type-Timestamp", "yesterday")), 400, "a bad content-type timestamp")
+}

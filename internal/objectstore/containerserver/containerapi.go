@@ -207,7 +207,8 @@ func (s *ContainerServer) delete(w http.ResponseWriter, r *http.Request, ref Con
 	noContent(w)
 }
 
-// objectUpdate records an object server's PUT or DELETE in the listing.
+// objectUpdate records an object server's PUT or DELETE in the listing
+// (and a POST's new content type, as a PUT of the same data).
 func (s *ContainerServer) objectUpdate(w http.ResponseWriter, r *http.Request, ref ContainerRef, obj string) {
 	ts, ok := requireTimestamp(w, r)
 	if !ok {
@@ -227,6 +228,15 @@ func (s *ContainerServer) objectUpdate(w http.ResponseWriter, r *http.Request, r
 		if rec.ContentType == "" || rec.ETag == "" {
 			swiftError(w, http.StatusBadRequest, "Missing X-Content-Type or X-Etag")
 			return
+		}
+		if v := r.Header.Get("X-Content-Type-Timestamp"); v != "" {
+			// A POST's new content type for the data at X-Timestamp.
+			cts, err := ParseTimestamp(v)
+			if err != nil {
+				swiftError(w, http.StatusBadRequest, "Invalid X-Content-Type-Timestamp")
+				return
+			}
+			rec.CTypeTimestamp = cts
 		}
 	case http.MethodDelete:
 		rec.Deleted = true

@@ -59,6 +59,17 @@ type ObjectRecord struct {
 	ETag        string    `json:"etag"`
 	Deleted     bool      `json:"deleted"`
 	Row         int64     `json:"row,omitempty"`
+	// CTypeTimestamp is when ContentType was set, when a POST set it after
+	// the data ("": at CreatedAt), as Swift's content-type timestamp.
+	CTypeTimestamp Timestamp `json:"ctype_timestamp,omitempty"`
+}
+
+// ctypeTime is when the record's content type was set.
+func (r ObjectRecord) ctypeTime() Timestamp {
+	if r.CTypeTimestamp != "" {
+		return r.CTypeTimestamp
+	}
+	return r.CreatedAt
 }
 
 type queryer interface {
@@ -236,9 +247,9 @@ type containerDB struct {
 
 // The statements of mergeObjects.
 const (
-	mergeSelect = `SELECT created_at, size, deleted FROM object WHERE name = ?`
+	mergeSelect = `SELECT created_at, size, deleted, ctype_timestamp FROM object WHERE name = ?`
 	mergeDelete = `DELETE FROM object WHERE name = ?`
-	mergeInsert = `INSERT INTO object (name, created_at, size, content_type, etag, deleted) VALUES (?, ?, ?, ?, ?, ?)`
+	mergeInsert = `INSERT INTO object (name, created_at, size, content_type, etag, deleted, ctype_timestamp) VALUES (?, ?, ?, ?, ?, ?, ?)`
 	mergeCount  = `UPDATE info SET object_count = object_count + ?, bytes_used = bytes_used + ? WHERE id = 1`
 )
 
@@ -264,31 +275,33 @@ func mergeObjects(ctx context.Context, tx *sql.Tx, sc *stmtCache, recs []ObjectR
 	}
 	defer ins.Close()
 	for _, r := range recs {
-		var oldTS Timestamp
-		var oldSize int64
-		var oldDeleted bool
-		err := sel.QueryRowContext(ctx, r.Name).Scan(&oldTS, &oldSize, &oldDeleted)
+		var old ObjectRecord
+		err := sel.QueryRowContext(ctx, r.Name).Scan(&old.CreatedAt, &old.Size, &old.Deleted, &old.CTypeTimestamp)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
 			return changed, err
 		default:
-			if oldTS >= r.CreatedAt {
+			// Newest data wins; for the same data, the newest content type
+			// (a POST's). The row is replaced, not updated, so that its new
+			// row id carries the change to the other replicas.
+			newType := r.CreatedAt == old.CreatedAt && !r.Deleted && !old.Deleted && r.ctypeTime() > old.ctypeTime()
+			if old.CreatedAt >= r.CreatedAt && !newType {
 				continue
 			}
 			if _, err := del.ExecContext(ctx, r.Name); err != nil {
 				return changed, err
 			}
-			if !oldDeleted {
+			if !old.Deleted {
 				dCount--
-				dBytes -= oldSize
+				dBytes -= old.Size
 			}
 		}
 		size := r.Size
 		if r.Deleted {
 			size = 0
 		}
-		if _, err := ins.ExecContext(ctx, r.Name, r.CreatedAt, size, r.ContentType, r.ETag, r.Deleted); err != nil {
+		if _, err := ins.ExecContext(ctx, r.Name, r.CreatedAt, size, r.ContentType, r.ETag, r.Deleted, r.CTypeTimestamp); err != nil {
 			return changed, err
 		}
 		if !r.Deleted {

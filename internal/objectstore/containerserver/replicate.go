@@ -131,7 +131,7 @@ func rowsSince(ctx context.Context, d *db.DB, kind Kind, since int64, limit int)
 		}
 		return out, rows.Err()
 	}
-	rows, err := d.R.QueryContext(ctx, `SELECT row, name, created_at, size, content_type, etag, deleted
+	rows, err := d.R.QueryContext(ctx, `SELECT row, name, created_at, size, content_type, etag, deleted, ctype_timestamp
 		FROM object WHERE row > ? ORDER BY row LIMIT ?`, since, limit)
 	if err != nil {
 		return out, err
@@ -139,7 +139,7 @@ func rowsSince(ctx context.Context, d *db.DB, kind Kind, since int64, limit int)
 	defer rows.Close()
 	for rows.Next() {
 		var r ObjectRecord
-		if err := rows.Scan(&r.Row, &r.Name, &r.CreatedAt, &r.Size, &r.ContentType, &r.ETag, &r.Deleted); err != nil {
+		if err := rows.Scan(&r.Row, &r.Name, &r.CreatedAt, &r.Size, &r.ContentType, &r.ETag, &r.Deleted, &r.CTypeTimestamp); err != nil {
 			return out, err
 		}
 		out.Objects = append(out.Objects, r)

@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS object (
 	size INTEGER NOT NULL DEFAULT 0,
 	content_type TEXT NOT NULL DEFAULT '',
 	etag TEXT NOT NULL DEFAULT '',
-	deleted INTEGER NOT NULL DEFAULT 0
+	deleted INTEGER NOT NULL DEFAULT 0,
+	ctype_timestamp TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS object_listing ON object (deleted, name, created_at, size, content_type, etag);
 CREATE TABLE IF NOT EXISTS info (
@@ -50,7 +51,7 @@ CREATE TABLE IF NOT EXISTS incoming_sync (
 	remote_id TEXT PRIMARY KEY,
 	sync_point INTEGER NOT NULL
 );
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 `
 
 const accountSchema = `
@@ -84,11 +85,12 @@ CREATE TABLE IF NOT EXISTS incoming_sync (
 	remote_id TEXT PRIMARY KEY,
 	sync_point INTEGER NOT NULL
 );
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 `
 
 // upgradeSchema brings a database an older kumo made to schemaVersion:
-// version 2 made the object listing index cover the listing's columns.
+// version 2 made the object listing index cover the listing's columns,
+// version 3 added the content-type timestamp of a POST.
 func upgradeSchema(d *db.DB) error {
 	var v int
 	if err := d.W.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
@@ -102,9 +104,14 @@ func upgradeSchema(d *db.DB) error {
 		if err := tx.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'object'`).Scan(&objects); err != nil {
 			return err
 		}
-		if objects > 0 {
+		if objects > 0 && v < 2 {
 			if _, err := tx.Exec(`DROP INDEX IF EXISTS object_deleted_name;
 				CREATE INDEX IF NOT EXISTS object_listing ON object (deleted, name, created_at, size, content_type, etag)`); err != nil {
+				return err
+			}
+		}
+		if objects > 0 && v < 3 {
+			if _, err := tx.Exec(`ALTER TABLE object ADD COLUMN ctype_timestamp TEXT NOT NULL DEFAULT ''`); err != nil {
 				return err
 			}
 		}
@@ -114,4 +121,4 @@ func upgradeSchema(d *db.DB) error {
 }
 
 // schemaVersion is the user_version of the schemas above.
-const schemaVersion = 2
+const schemaVersion = 3

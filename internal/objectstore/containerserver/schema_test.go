@@ -9,9 +9,10 @@ import (
 )
 
 // A container database made by an older kumo (schema 1: the listing index
-// on deleted and name only) is brought to schema 2 when opened, and its
-// listing then reads the index alone.
-func TestSchemaUpgradeMakesListingIndexCovering(t *testing.T) {
+// on deleted and name only, no content-type timestamps) is brought up to
+// date when opened: its listing then reads the index alone, and a POST's
+// content type can be recorded.
+func TestSchemaUpgradeFromVersion1(t *testing.T) {
 	s, ref := benchStore(t)
 	bulkLoad(t, s, ref, 100)
 	path := s.containerPath(ref.Device, ref.Partition, ref.Account, ref.Container)
@@ -21,7 +22,8 @@ func TestSchemaUpgradeMakesListingIndexCovering(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := old.W.Exec(`DROP INDEX object_listing; CREATE INDEX object_deleted_name ON object (deleted, name); PRAGMA user_version = 1`); err != nil {
+	if _, err := old.W.Exec(`DROP INDEX object_listing; CREATE INDEX object_deleted_name ON object (deleted, name);
+		ALTER TABLE object DROP COLUMN ctype_timestamp; PRAGMA user_version = 1`); err != nil {
 		t.Fatal(err)
 	}
 	old.Close()
@@ -70,5 +72,14 @@ func TestSchemaUpgradeMakesListingIndexCovering(t *testing.T) {
 	rows.Close()
 	if !strings.Contains(plan.String(), "USING COVERING INDEX object_listing") {
 		t.Fatalf("the listing query's plan: %s", plan.String())
+	}
+	rec := ObjectRecord{Name: "dir01/object-000001", CreatedAt: "0000000002.00000", Size: 1, ContentType: "text/new",
+		ETag: "d41d8cd98f00b204e9800998ecf8427e", CTypeTimestamp: "0000000003.00000"}
+	if err := s.PutObjectRecord(context.Background(), ref, rec); err != nil {
+		t.Fatal(err)
+	}
+	if _, entries, err := s.ListObjects(context.Background(), ref, ListParams{Prefix: "dir01/object-000001"}); err != nil ||
+		len(entries) != 1 || entries[0].Item.ContentType != "text/new" {
+		t.Fatalf("a POST's content type after the upgrade: %+v, %v", entries, err)
 	}
 }

@@ -60,6 +60,15 @@ func (srv *Server) post(w http.ResponseWriter, r *http.Request, o objReq) {
 	if deleteAt >= 0 {
 		s.noteExpiring(o.dev, o.part, o.hash)
 	}
+	if ct := md["Content-Type"]; ct != "" {
+		// As Swift's object server: the listing learns a new content type
+		// as an update of the same data, whose content-type timestamp is
+		// the POST's, so that it wins over the PUT's type and only that.
+		s.updateContainers(o, http.MethodPut, obj.state.base.ts, map[string]string{
+			"X-Size": obj.meta["Content-Length"], "X-Etag": obj.meta["ETag"], "X-Content-Type": ct,
+			"X-Content-Type-Timestamp": ts.Internal(),
+		}, updateTargets(r.Header))
+	}
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusAccepted)
 }

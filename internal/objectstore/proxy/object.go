@@ -193,8 +193,14 @@ func (s *Server) objectPost(rq *req) {
 		hdr.Set("Content-Type", ct)
 	}
 	hdr.Set("X-Timestamp", s.clock.next())
+	// The container replicas too: a new Content-Type shows in the listing.
+	targets := s.containerTargets(rq)
 	pl := s.place(s.cfg.ObjectRing, rq.account, rq.container, rq.object)
-	resps := s.writeAll(rq.r.Context(), pl, http.MethodPost, "", func(int) http.Header { return hdr }, nil)
+	resps := s.writeAll(rq.r.Context(), pl, http.MethodPost, "", func(i int) http.Header {
+		h := hdr.Clone()
+		targets(i, h)
+		return h
+	}, nil)
 	st, _ := bestStatus(resps, pl.quorum())
 	if st/100 != 2 {
 		rq.fail(st, "")

@@ -3,6 +3,7 @@ package proxy
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
@@ -236,4 +237,37 @@ func TestExpiry(t *testing.T) {
 	c.must(400, "PUT", a+"/c/x", c.alice, []byte("x"), "X-Delete-At", "soon")
 	c.must(400, "PUT", a+"/c/x", c.alice, []byte("x"), "X-Delete-After", "-5")
 	c.must(400, "POST", a+"/c/later", c.alice, nil, "X-Delete-After", "x")
+}
+
+// A POST with a Content-Type changes it in the container listing too, as in
+// Swift; one without leaves the listing alone.
+func TestPostContentTypeReachesListing(t *testing.T) {
+	c := newCluster(t)
+	a := c.acctA
+	c.must(201, "PUT", a+"/c", c.alice, nil)
+	c.must(201, "PUT", a+"/c/o", c.alice, []byte("hello"), "Content-Type", "text/plain")
+	listedType := func() string {
+		t.Helper()
+		var got []struct {
+			Name        string `json:"name"`
+			ContentType string `json:"content_type"`
+			Bytes       int    `json:"bytes"`
+		}
+		r := c.must(200, "GET", a+"/c?format=json", c.alice, nil)
+		if err := json.Unmarshal(r.body, &got); err != nil || len(got) != 1 || got[0].Bytes != 5 {
+			t.Fatalf("listing %s: %v", r.body, err)
+		}
+		return got[0].ContentType
+	}
+	c.must(202, "POST", a+"/c/o", c.alice, nil, "X-Object-Meta-Color", "blue")
+	if ct := listedType(); ct != "text/plain" {
+		t.Fatalf("after a POST without Content-Type the listing says %q", ct)
+	}
+	c.must(202, "POST", a+"/c/o", c.alice, nil, "Content-Type", "text/markdown")
+	if ct := listedType(); ct != "text/markdown" {
+		t.Fatalf("after a POST with Content-Type the listing says %q", ct)
+	}
+	if r := c.must(200, "HEAD", a+"/c/o", c.alice, nil); r.header.Get("Content-Type") != "text/markdown" {
+		t.Fatalf("HEAD says %q", r.header.Get("Content-Type"))
+	}
 }
