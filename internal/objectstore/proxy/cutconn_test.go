@@ -135,9 +135,11 @@ func (c *cutConn) kill() {
 		return
 	}
 	c.cut, c.killed = true, true
+	// Counted before the close: once the socket is gone the proxy may
+	// resume and the client finish before this goroutine runs again.
+	c.l.cuts.Add(1)
 	if tc, ok := c.Conn.(*net.TCPConn); ok {
 		_ = tc.SetLinger(0)
 	}
 	_ = c.Conn.Close()
-	c.l.cuts.Add(1)
 }
