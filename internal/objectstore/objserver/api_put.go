@@ -51,7 +51,7 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 		return
 	}
 	// Fail fast, before the upload, on what the disk already says.
-	if !srv.putAllowed(w, r, o, ts) {
+	if ok, _ := srv.putAllowed(w, r, o, ts); !ok {
 		return
 	}
 	if !s.hasSpace(o.dev, size) {
@@ -148,14 +148,17 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 	}
 	mu := s.objLock(o.hash)
 	mu.Lock()
-	if !srv.putAllowed(w, r, o, ts) {
+	ok, before := srv.putAllowed(w, r, o, ts)
+	if !ok {
 		mu.Unlock()
 		discard(f)
 		return
 	}
 	dir := s.hashDir(o.dev, o.part, o.hash)
 	err = s.commit(o.dev, f, dir, ts.Internal()+extData)
-	if err == nil {
+	if err == nil && (before.base != nil || before.meta != nil) {
+		// Remove what the new version replaces (nothing when there was
+		// no version before).
 		_, err = s.scanHashDir(dir)
 	}
 	mu.Unlock()
@@ -178,17 +181,18 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 }
 
 // putAllowed applies the checks against the current version: an older or
-// equal timestamp is a conflict, and If-None-Match guards overwrites.
-func (srv *Server) putAllowed(w http.ResponseWriter, r *http.Request, o objReq, ts Timestamp) bool {
+// equal timestamp is a conflict, and If-None-Match guards overwrites. It
+// returns what the hash directory held.
+func (srv *Server) putAllowed(w http.ResponseWriter, r *http.Request, o objReq, ts Timestamp) (bool, objState) {
 	obj, st, err := srv.s.loadObject(srv.s.hashDir(o.dev, o.part, o.hash))
 	if err != nil && !errors.Is(err, errBadFooter) {
 		srv.internalError(w, r, err)
-		return false
+		return false, st
 	}
 	if st.base != nil && st.base.ts.Compare(ts) >= 0 {
 		w.Header().Set("X-Backend-Timestamp", st.base.ts.Internal())
 		fail(w, http.StatusConflict, "")
-		return false
+		return false, st
 	}
 	if inm := r.Header.Get("If-None-Match"); inm != "" && obj != nil && !srv.s.expired(obj) {
 		for _, tag := range strings.Split(inm, ",") {
@@ -196,11 +200,11 @@ func (srv *Server) putAllowed(w http.ResponseWriter, r *http.Request, o objReq, 
 			if tag == "*" || tag == obj.meta["ETag"] {
 				w.Header().Set("X-Backend-Timestamp", obj.state.base.ts.Internal())
 				fail(w, http.StatusPreconditionFailed, "")
-				return false
+				return false, st
 			}
 		}
 	}
-	return true
+	return true, st
 }
 
 // checkDeleteAt validates X-Delete-At; -1 means none.

@@ -11,10 +11,15 @@ import (
 // object directories so that commit is a rename.
 func (s *Store) newTemp(dev string) (tempFile, error) {
 	dir := s.tmpDir(dev)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+	f, err := s.fs.CreateTemp(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		// The first write to the device makes its tmp directory.
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		f, err = s.fs.CreateTemp(dir)
 	}
-	return s.fs.CreateTemp(dir)
+	return f, err
 }
 
 // discard drops an unfinished temp file.
