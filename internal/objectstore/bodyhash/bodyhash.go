@@ -1,7 +1,7 @@
-// Package bodyhash gives the MD5 hashes of object bodies: crypto/md5 while
-// few large bodies are hashed at once in the process, a multi-buffer SIMD
-// MD5 when several are (the proxy's uploads and the object servers' reads
-// count alike).
+// Package bodyhash gives the hashes of object bodies the proxy and the
+// object servers share: the MD5 (crypto/md5 while few large bodies are
+// hashed at once in the process, a multi-buffer SIMD MD5 when several are)
+// and the CRC-32C, with the backend names that carry them.
 package bodyhash
 
 import (

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"hash"
-	"hash/crc32"
 	"io"
 	"net/http"
 	"strings"
@@ -72,7 +71,7 @@ func (srv *Server) get(w http.ResponseWriter, r *http.Request, o objReq) {
 // CRC (crc.go).
 func bodyCheck(obj *object) (hash.Hash, string, func()) {
 	if c, ok := obj.meta[keyCRC32C]; ok {
-		return newCRC(), c, func() {}
+		return bodyhash.NewCRC(), c, func() {}
 	}
 	h, done := bodyhash.New(obj.dataLen)
 	return h, obj.meta["ETag"], done
@@ -81,7 +80,7 @@ func bodyCheck(obj *object) (hash.Hash, string, func()) {
 // bodyMatches reports whether data is obj's whole body, by bodyCheck's hash.
 func bodyMatches(obj *object, data []byte) bool {
 	if c, ok := obj.meta[keyCRC32C]; ok {
-		return crcString(crc32.Checksum(data, castagnoli)) == c
+		return bodyhash.CRC(data) == c
 	}
 	sum := md5.Sum(data)
 	return hex.EncodeToString(sum[:]) == obj.meta["ETag"]

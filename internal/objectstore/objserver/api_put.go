@@ -33,7 +33,7 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 	// (the proxy's hashed uploads: trailers need chunked encoding).
 	cl, clName := r.Header.Get("Content-Length"), "Content-Length"
 	if chunked {
-		cl, clName = r.Header.Get(headerObjLength), headerObjLength
+		cl, clName = r.Header.Get(bodyhash.HeaderObjLength), bodyhash.HeaderObjLength
 	}
 	if cl != "" {
 		n, err := strconv.ParseInt(cl, 10, 64)
@@ -70,7 +70,7 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 	}
 	// The body's CRC-32C always; its MD5 unless the proxy sends its own
 	// (crc.go).
-	crc := newCRC()
+	crc := bodyhash.NewCRC()
 	var h hash.Hash
 	sums := io.Writer(crc)
 	if !proxyHashed(r) {
@@ -109,7 +109,7 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 	var etag string
 	if h != nil {
 		etag = hex.EncodeToString(h.Sum(nil))
-	} else if etag = r.Trailer.Get(trailerEtag); !isMD5Hex(etag) || r.Trailer.Get(trailerCRC32C) != crcString(crc.Sum32()) {
+	} else if etag = r.Trailer.Get(bodyhash.TrailerEtag); !isMD5Hex(etag) || r.Trailer.Get(bodyhash.TrailerCRC32C) != bodyhash.CRCString(crc.Sum32()) {
 		// What was stored is not what the proxy hashed.
 		discard(f)
 		fail(w, http.StatusUnprocessableEntity, "")
@@ -126,7 +126,7 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 		"Content-Type":   ctype,
 		"Content-Length": strconv.FormatInt(n, 10),
 		"ETag":           etag,
-		keyCRC32C:        crcString(crc.Sum32()),
+		keyCRC32C:        bodyhash.CRCString(crc.Sum32()),
 	}
 	userMetadata(r.Header, md)
 	if deleteAt >= 0 {

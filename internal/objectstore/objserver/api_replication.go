@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"kumo/internal/objectstore/bodyhash"
 )
 
 // Backend verbs between storage nodes. REPLICATE is Swift's (JSON here
@@ -227,7 +229,7 @@ func checkBody(body io.Reader, dataLen int64, md Metadata) error {
 	if strconv.FormatInt(dataLen, 10) != md["Content-Length"] {
 		return errors.New("body length does not match Content-Length")
 	}
-	h, crc := md5.New(), newCRC()
+	h, crc := md5.New(), bodyhash.NewCRC()
 	buf := copyBufs.Get().(*[]byte)
 	_, err := io.CopyBuffer(io.MultiWriter(h, crc), body, *buf)
 	copyBufs.Put(buf)
@@ -237,7 +239,7 @@ func checkBody(body io.Reader, dataLen int64, md Metadata) error {
 	if hex.EncodeToString(h.Sum(nil)) != md["ETag"] {
 		return errors.New("body does not match ETag")
 	}
-	if c, ok := md[keyCRC32C]; ok && c != crcString(crc.Sum32()) {
+	if c, ok := md[keyCRC32C]; ok && c != bodyhash.CRCString(crc.Sum32()) {
 		return errors.New("body does not match its CRC-32C")
 	}
 	return nil

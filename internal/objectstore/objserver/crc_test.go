@@ -2,13 +2,14 @@ package objserver
 
 import (
 	"bytes"
-	"hash/crc32"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"kumo/internal/objectstore/bodyhash"
 )
 
 // hashedPut sends a PUT as the proxy sends a large one: chunked, its
@@ -16,12 +17,12 @@ import (
 // proxy's hashes as trailers.
 func (n *testNode) hashedPut(path, ts string, body []byte, length, etag, crc string) resp {
 	n.t.Helper()
-	trailer := http.Header{trailerEtag: nil, trailerCRC32C: nil}
+	trailer := http.Header{bodyhash.TrailerEtag: nil, bodyhash.TrailerCRC32C: nil}
 	pr, pw := io.Pipe()
 	go func() {
 		pw.Write(body)
-		trailer.Set(trailerEtag, etag) // read by the client after the body's end
-		trailer.Set(trailerCRC32C, crc)
+		trailer.Set(bodyhash.TrailerEtag, etag) // read by the client after the body's end
+		trailer.Set(bodyhash.TrailerCRC32C, crc)
 		pw.Close()
 	}()
 	req, err := http.NewRequest(http.MethodPut, n.srv.URL+path, pr)
@@ -32,7 +33,7 @@ func (n *testNode) hashedPut(path, ts string, body []byte, length, etag, crc str
 	req.Header.Set("X-Timestamp", ts)
 	req.Header.Set("Content-Type", "application/octet-stream")
 	if length != "" {
-		req.Header.Set(headerObjLength, length)
+		req.Header.Set(bodyhash.HeaderObjLength, length)
 	}
 	r, err := n.srv.Client().Do(req)
 	if err != nil {
@@ -43,7 +44,7 @@ func (n *testNode) hashedPut(path, ts string, body []byte, length, etag, crc str
 	return resp{status: r.StatusCode, header: r.Header, body: b}
 }
 
-func crcOf(b []byte) string { return crcString(crc32.Checksum(b, castagnoli)) }
+func crcOf(b []byte) string { return bodyhash.CRC(b) }
 
 // A proxy-hashed PUT is stored with the proxy's MD5 as its ETag once the
 // node's CRC-32C of what it wrote matches the proxy's; any disagreement

@@ -2,31 +2,18 @@ package proxy
 
 import (
 	"encoding/hex"
-	"fmt"
 	"hash"
-	"hash/crc32"
 
 	"kumo/internal/objectstore/bodyhash"
 )
 
-// A large upload is hashed here, once, instead of by every replica's
-// object server: the proxy computes the body's MD5 (the ETag) and its
-// CRC-32C while it sends the body, and ends each node's chunked request
-// with both as trailers. Each node checks the bytes it stored against the
-// CRC-32C, which runs in hardware at some twenty times MD5's speed, and
-// keeps the MD5 as the ETag (objserver's crc.go has the node's side).
-// Small bodies are still hashed by the nodes: there the trailers would
-// cost more than the MD5.
-const hashMinSize = 1 << 20
-
-// The backend names of a hashed upload, as objserver spells them.
-const (
-	trailerEtag     = "X-Backend-Etag"
-	trailerCRC32C   = "X-Backend-Crc32c"
-	headerObjLength = "X-Backend-Obj-Content-Length"
-)
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+// A large upload (bodyhash.LargeBody and more) is hashed here, once,
+// instead of by every replica's object server: the proxy computes the
+// body's MD5 (the ETag) and its CRC-32C while it sends the body, and ends
+// each node's chunked request with both as trailers. Each node checks the
+// bytes it stored against the CRC-32C and keeps the MD5 as the ETag
+// (objserver's crc.go has the node's side). Small bodies are still hashed
+// by the nodes: there the trailers would cost more than the MD5.
 
 // bodySums are an upload's MD5 and CRC-32C.
 type bodySums struct {
@@ -39,7 +26,7 @@ type bodySums struct {
 // when done.
 func newBodySums(size int64) *bodySums {
 	h, done := bodyhash.New(size)
-	return &bodySums{md5: h, crc32c: crc32.New(castagnoli), release: done}
+	return &bodySums{md5: h, crc32c: bodyhash.NewCRC(), release: done}
 }
 
 // write hashes p, in pieces that stay in the CPU's cache between the two
@@ -55,4 +42,4 @@ func (b *bodySums) write(p []byte) {
 
 func (b *bodySums) etag() string { return hex.EncodeToString(b.md5.Sum(nil)) }
 
-func (b *bodySums) crc() string { return fmt.Sprintf("%08x", b.crc32c.Sum32()) }
+func (b *bodySums) crc() string { return bodyhash.CRCString(b.crc32c.Sum32()) }

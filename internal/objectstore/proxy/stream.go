@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"kumo/internal/objectstore/bodyhash"
 	"kumo/internal/objectstore/ring"
 )
 
@@ -77,10 +78,10 @@ func (s *Server) connect(ctx context.Context, d ring.Device, pl placement, hdr h
 	r.ContentLength = size
 	if hashed {
 		if size >= 0 {
-			r.Header.Set(headerObjLength, strconv.FormatInt(size, 10))
+			r.Header.Set(bodyhash.HeaderObjLength, strconv.FormatInt(size, 10))
 		}
 		r.ContentLength, r.TransferEncoding = -1, []string{"chunked"}
-		pc.trailer = http.Header{trailerEtag: nil, trailerCRC32C: nil}
+		pc.trailer = http.Header{bodyhash.TrailerEtag: nil, bodyhash.TrailerCRC32C: nil}
 		r.Trailer = pc.trailer
 	}
 	if size != 0 {
@@ -141,7 +142,7 @@ func (s *Server) streamPut(rq *req, pl placement, hdr http.Header, targets func(
 	ho := newHandoffs(pl)
 	defer ho.close()
 	var sums *bodySums
-	hashed := p.size < 0 || p.size >= hashMinSize
+	hashed := p.size < 0 || p.size >= bodyhash.LargeBody
 	if hashed {
 		sums = newBodySums(p.size)
 		defer sums.release()
@@ -220,7 +221,7 @@ var (
 // that fails is dropped; fewer than quorum left ends the upload.
 func (s *Server) pump(conns []*putConn, p putSource, quorum int, sums *bodySums) (int64, error) {
 	pool := &pumpBufs
-	if p.size >= 0 && p.size < hashMinSize {
+	if p.size >= 0 && p.size < bodyhash.LargeBody {
 		pool = &smallPumpBufs
 	}
 	bufs := [2]*[]byte{pool.Get().(*[]byte), pool.Get().(*[]byte)}
@@ -305,7 +306,7 @@ func fill(r io.Reader, buf []byte) (int, error) {
 // pumpBufs hold 1 MiB upload buffers: a large object goes to the nodes in
 // few, large writes (each one a hand-off per replica, and one write to
 // each node's socket; Swift's proxy reads the client in 64 KiB chunks).
-// Bodies under hashMinSize take the 64 KiB ones.
+// Bodies under bodyhash.LargeBody take the 64 KiB ones.
 var (
 	pumpBufs      = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
 	smallPumpBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
@@ -333,8 +334,8 @@ func (s *Server) finishPut(conns []*putConn, quorum int, abort bool, sums *bodyS
 			continue
 		}
 		if c.trailer != nil {
-			c.trailer.Set(trailerEtag, sums.etag())
-			c.trailer.Set(trailerCRC32C, sums.crc())
+			c.trailer.Set(bodyhash.TrailerEtag, sums.etag())
+			c.trailer.Set(bodyhash.TrailerCRC32C, sums.crc())
 		}
 		c.body.Close()
 	}
