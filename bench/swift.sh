@@ -24,6 +24,7 @@
 # KUMOBENCH, SWIFT_ANCHOR (0: never measure the live anchor), KUMO_DAEMONS
 # (1: kumo's replicators, updaters, expirer and auditor at their defaults),
 # LOADGEN_ARGS (extra loadgen flags, e.g. "-duration 2s -large-duration 4s"),
+# WORKLOADS (loadgen workloads, default swift-small,swift-large,swift-list),
 # BENCH_DIR (where kumo's temporary data dir is made; default /srv, beside
 # the anchor's /srv/node).
 # Takes about 10 minutes with the anchor (5 without); needs about 2 GiB
@@ -49,7 +50,7 @@ GO=${GO:-go}
 export PATH=/usr/local/go/bin:$PATH
 # shellcheck disable=SC2206
 EXTRA=(${LOADGEN_ARGS:-})
-WORKLOADS=swift-small,swift-large,swift-list
+WORKLOADS=${WORKLOADS:-swift-small,swift-large,swift-list}
 
 say() { echo "[swift-bench $(date +%H:%M:%S)] $*" >&2; }
 

@@ -251,6 +251,7 @@ func (n *Node) Close() error {
 	n.cancel()
 	n.wg.Wait()
 	n.Objects.WaitUpdates()
+	n.Objects.Close()
 	n.Containers.Close()
 	return errors.Join(errs...)
 }

@@ -58,15 +58,25 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 		fail(w, http.StatusInsufficientStorage, "")
 		return
 	}
-	f, err := s.newTemp(o.dev)
-	if err != nil {
-		srv.writeFailure(w, r, err)
-		return
-	}
-	if err := f.Allocate(size); err != nil {
-		discard(f)
-		srv.writeFailure(w, r, err)
-		return
+	// A small body is read into memory and goes through the journal
+	// (journal.go); a larger one streams into a temp file fsynced on its
+	// own.
+	small := size >= 0 && size <= journalMaxFile
+	var f tempFile
+	var body []byte
+	if small {
+		body = make([]byte, size, size+footerRoom)
+	} else {
+		var err error
+		if f, err = s.newTemp(o.dev); err != nil {
+			srv.writeFailure(w, r, err)
+			return
+		}
+		if err := f.Allocate(size); err != nil {
+			discard(f)
+			srv.writeFailure(w, r, err)
+			return
+		}
 	}
 	// The body's CRC-32C always; its MD5 unless the proxy sends its own
 	// (crc.go).
@@ -80,19 +90,34 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 		sums = io.MultiWriter(h, crc)
 	}
 	var n int64
-	if size >= 0 && size < bodyhash.LargeBody {
+	var err error
+	switch {
+	case small:
+		var got int
+		got, err = io.ReadFull(r.Body, body)
+		n = int64(got)
+		if err == nil {
+			_, _ = sums.Write(body)
+		}
+	case size >= 0 && size < bodyhash.LargeBody:
 		buf := copyBufs.Get().(*[]byte)
 		n, err = io.CopyBuffer(io.MultiWriter(fileWriter{f}, sums), r.Body, *buf)
 		copyBufs.Put(buf)
-	} else {
+	default:
 		// Aligned buffers: the O_DIRECT writes go without a copy.
 		b1, b2 := directBufs.Get().(*[]byte), directBufs.Get().(*[]byte)
 		n, err = hashCopy(fileWriter{f}, sums, r.Body, [2][]byte{*b1, *b2})
 		directBufs.Put(b1)
 		directBufs.Put(b2)
 	}
+	// drop forgets the upload: nothing of it is visible yet.
+	drop := func() {
+		if f != nil {
+			discard(f)
+		}
+	}
 	if err != nil {
-		discard(f)
+		drop()
 		var werr writeError
 		if errors.As(err, &werr) {
 			srv.writeFailure(w, r, werr.err)
@@ -102,7 +127,7 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 		return
 	}
 	if size >= 0 && n != size {
-		discard(f)
+		drop()
 		fail(w, statusClientDisconnect, "")
 		return
 	}
@@ -111,12 +136,12 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 		etag = hex.EncodeToString(h.Sum(nil))
 	} else if etag = r.Trailer.Get(bodyhash.TrailerEtag); !isMD5Hex(etag) || r.Trailer.Get(bodyhash.TrailerCRC32C) != bodyhash.CRCString(crc.Sum32()) {
 		// What was stored is not what the proxy hashed.
-		discard(f)
+		drop()
 		fail(w, http.StatusUnprocessableEntity, "")
 		return
 	}
 	if want := r.Header.Get("ETag"); want != "" && !strings.EqualFold(strings.Trim(want, `"`), etag) {
-		discard(f)
+		drop()
 		fail(w, http.StatusUnprocessableEntity, "")
 		return
 	}
@@ -138,11 +163,11 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 		md[keyUpdateTargets] = encodeTargets(targets)
 	}
 	footer, err := encodeFooter(md)
-	if err == nil {
+	if err == nil && !small {
 		_, err = f.Write(footer)
 	}
 	if err != nil {
-		discard(f)
+		drop()
 		srv.writeFailure(w, r, err)
 		return
 	}
@@ -151,11 +176,15 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 	ok, before := srv.putAllowed(w, r, o, ts)
 	if !ok {
 		mu.Unlock()
-		discard(f)
+		drop()
 		return
 	}
 	dir := s.hashDir(o.dev, o.part, o.hash)
-	err = s.commit(o.dev, f, dir, ts.Internal()+extData)
+	if small {
+		err = s.publish(o.dev, dir, ts.Internal()+extData, append(body, footer...))
+	} else {
+		err = s.commit(o.dev, f, dir, ts.Internal()+extData)
+	}
 	if err == nil && (before.base != nil || before.meta != nil) {
 		// Remove what the new version replaces (nothing when there was
 		// no version before).
@@ -247,6 +276,10 @@ func (fw fileWriter) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// footerRoom is what a small body's buffer leaves for the metadata footer
+// that follows it in the file, so most need no second allocation.
+const footerRoom = 1 << 10
 
 // copyBufs holds 256 KiB buffers: large objects stream with fewer syscalls.
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}

@@ -11,9 +11,14 @@
 //     is md5(prefix + "/a/c/o" + suffix) and suffix its last three hex
 //     digits. ext is .data (a version), .ts (a tombstone) or .meta (POSTed
 //     metadata). The newest .data or .ts wins; older files are removed.
-//   - Every file is written in <dev>/tmp, fsynced, renamed into its hash
-//     directory, and the directory fsynced, so a reader never sees half an
-//     object and an acknowledged write survives a crash.
+//   - Every file is written in <dev>/tmp and renamed into its hash
+//     directory, so a reader never sees half an object, and is durable
+//     before the answer, so an acknowledged write survives a crash. A file
+//     over 256 KiB is fsynced, then its directory (Swift's way). A smaller
+//     one (most objects, every tombstone) is appended to the file system's
+//     journal, fdatasynced once per group of concurrent writes, and renamed
+//     without an fsync; the store replays the journal when it opens and
+//     drops a segment once syncfs has made its files durable (journal.go).
 //   - Metadata is a footer in the same file (see metafile.go) rather than an
 //     xattr: it works on every file system, lands atomically with the body in
 //     one rename, and a replica can be copied as one opaque file. Beside the

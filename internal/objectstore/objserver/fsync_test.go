@@ -1,6 +1,8 @@
 package objserver
 
 import (
+	"bytes"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -65,6 +67,16 @@ func (r *recordingFS) SyncDir(dir string) error {
 	return osFS{}.SyncDir(dir)
 }
 
+func (r *recordingFS) Datasync(f *os.File) error {
+	r.add("datasync " + r.rel(f.Name()))
+	return osFS{}.Datasync(f)
+}
+
+func (r *recordingFS) Syncfs(f *os.File) error {
+	r.add("syncfs " + r.rel(f.Name()))
+	return osFS{}.Syncfs(f)
+}
+
 func (f recordingFile) Write(p []byte) (int, error) {
 	f.r.add("write TMP")
 	return f.tempFile.Write(p)
@@ -80,7 +92,9 @@ func (f recordingFile) Close() error {
 	return f.tempFile.Close()
 }
 
-func TestWritesAreFsyncedBeforeRenameAndDirectoryAfter(t *testing.T) {
+// A file larger than the journal takes is made durable on its own, as in
+// Swift's diskfile.
+func TestLargeWritesAreFsyncedBeforeRenameAndDirectoryAfter(t *testing.T) {
 	n := newTestNode(t, []string{"sdb1"}, nil)
 	rec := &recordingFS{root: n.root}
 	n.store.fs = rec // set before the first request
@@ -88,8 +102,9 @@ func TestWritesAreFsyncedBeforeRenameAndDirectoryAfter(t *testing.T) {
 	obj := filepath.Join("sdb1", "objects", "7")
 	sfx := filepath.Join(obj, suffixOf(hash))
 	hdir := filepath.Join(sfx, hash)
+	large := bytes.Repeat([]byte("L"), journalMaxFile+1)
 
-	expectStatus(t, n.put(objPath, "1700000000.1", []byte("durable"), nil), 201, "first PUT")
+	expectStatus(t, n.put(objPath, "1700000000.1", large, nil), 201, "first PUT")
 	// New directories: each parent is fsynced once it gains an entry, all
 	// before the rename that publishes the object.
 	want := []string{
@@ -101,21 +116,72 @@ func TestWritesAreFsyncedBeforeRenameAndDirectoryAfter(t *testing.T) {
 	if got := rec.take(); !slices.Equal(got, want) {
 		t.Fatalf("first PUT did\n  %q\nwant\n  %q", got, want)
 	}
-	expectStatus(t, n.put(objPath, "1700000000.2", []byte("again"), nil), 201, "second PUT")
+	expectStatus(t, n.put(objPath, "1700000000.2", large, nil), 201, "second PUT")
 	want = []string{"create TMP", "write TMP", "fsync TMP", "close TMP",
 		"rename TMP " + filepath.Join(hdir, "1700000000.20000.data"), "fsyncdir " + hdir}
 	if got := rec.take(); !slices.Equal(got, want) {
 		t.Fatalf("second PUT did\n  %q\nwant\n  %q", got, want)
 	}
+	// A refused write touches nothing durable.
+	expectStatus(t, n.put(objPath, "1700000000.15", large, nil), 409, "late PUT")
+	if got := rec.take(); len(got) != 0 {
+		t.Fatalf("refused PUT did %q", got)
+	}
+}
+
+// A small file is renamed into place only once its journal record is
+// durable, and then without an fsync of its own (journal.go).
+func TestSmallWritesAreJournaledBeforeRename(t *testing.T) {
+	n := newTestNode(t, []string{"sdb1"}, nil)
+	rec := &recordingFS{root: n.root}
+	n.store.fs = rec // set before the first request
+	hash := testHashPath.ObjectHash("AUTH_a", "photos", "cats/tabby.jpg")
+	hdir := filepath.Join("sdb1", "objects", "7", suffixOf(hash), hash)
+	seg := filepath.Join(journalDirName, segmentName(0))
+
+	expectStatus(t, n.put(objPath, "1700000000.1", []byte("durable"), nil), 201, "first PUT")
+	// The devices share the root's file system, so the journal is the
+	// root's; its first use creates it.
+	want := []string{"fsyncdir " + journalDirName,
+		"create TMP", "write TMP", "close TMP", "datasync " + seg,
+		"rename TMP " + filepath.Join(hdir, "1700000000.10000.data")}
+	if got := rec.take(); !slices.Equal(got, want) {
+		t.Fatalf("first PUT did\n  %q\nwant\n  %q", got, want)
+	}
 	expectStatus(t, n.do("DELETE", objPath, map[string]string{"X-Timestamp": "1700000000.3"}, nil), 204, "DELETE")
-	want = []string{"create TMP", "write TMP", "fsync TMP", "close TMP",
-		"rename TMP " + filepath.Join(hdir, "1700000000.30000.ts"), "fsyncdir " + hdir}
+	want = []string{"create TMP", "write TMP", "close TMP", "datasync " + seg,
+		"rename TMP " + filepath.Join(hdir, "1700000000.30000.ts")}
 	if got := rec.take(); !slices.Equal(got, want) {
 		t.Fatalf("DELETE did\n  %q\nwant\n  %q", got, want)
 	}
-	// A refused write touches nothing durable.
 	expectStatus(t, n.put(objPath, "1700000000.25", []byte("late"), nil), 409, "late PUT")
 	if got := rec.take(); len(got) != 0 {
 		t.Fatalf("refused PUT did %q", got)
+	}
+	// Each record holds the whole file it stands for.
+	b, err := os.ReadFile(filepath.Join(n.root, seg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for {
+		r, size, ok := nextRecord(b)
+		if !ok {
+			break
+		}
+		b = b[size:]
+		disk, err := os.ReadFile(filepath.Join(n.root, r.dev, r.dir, r.name))
+		if r.name == "1700000000.10000.data" {
+			// Removed by the DELETE: its bytes still start with the body.
+			if !bytes.HasPrefix(r.content, []byte("durable")) {
+				t.Fatalf("record of the PUT holds %q", r.content)
+			}
+		} else if err != nil || !bytes.Equal(disk, r.content) {
+			t.Fatalf("record %s differs from the file (%v)", r.name, err)
+		}
+		names = append(names, filepath.Join(r.dev, r.dir, r.name))
+	}
+	if want := []string{filepath.Join(hdir, "1700000000.10000.data"), filepath.Join(hdir, "1700000000.30000.ts")}; !slices.Equal(names, want) {
+		t.Fatalf("journal holds %q, want %q", names, want)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"io"
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // tempFile is the part of *os.File a write path uses. It is an interface so
@@ -23,6 +25,11 @@ type fileSystem interface {
 	CreateTemp(dir string) (tempFile, error)
 	Rename(from, to string) error
 	SyncDir(dir string) error
+	// Datasync makes a journal segment's written bytes durable.
+	Datasync(f *os.File) error
+	// Syncfs makes everything written on f's file system durable (a
+	// journal checkpoint).
+	Syncfs(f *os.File) error
 }
 
 type osFS struct{}
@@ -95,6 +102,24 @@ func (osFS) SyncDir(dir string) error {
 		err = cerr
 	}
 	return err
+}
+
+func (osFS) Datasync(f *os.File) error {
+	for {
+		err := syscall.Fdatasync(int(f.Fd()))
+		if err != syscall.EINTR {
+			return err
+		}
+	}
+}
+
+func (osFS) Syncfs(f *os.File) error {
+	for {
+		err := unix.Syncfs(int(f.Fd()))
+		if err != unix.EINTR {
+			return err
+		}
+	}
 }
 
 // Allocate uses fallocate with KEEP_SIZE, like Swift; file systems that do

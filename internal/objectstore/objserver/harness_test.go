@@ -70,6 +70,7 @@ func newTestNode(t testing.TB, devs []string, tweak func(*Config)) *testNode {
 	t.Cleanup(func() {
 		n.srv.Close()
 		st.WaitUpdates()
+		st.Close()
 	})
 	return n
 }

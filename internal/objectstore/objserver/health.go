@@ -37,7 +37,7 @@ func (srv *Server) recon(w http.ResponseWriter, r *http.Request) {
 		ents, _ := os.ReadDir(s.cfg.Root)
 		out := []reconDisk{}
 		for _, e := range ents {
-			if !e.IsDir() {
+			if !e.IsDir() || e.Name() == journalDirName {
 				continue
 			}
 			d := reconDisk{Device: e.Name(), Mounted: s.checkDevice(e.Name()) == nil}

@@ -63,6 +63,13 @@ type Store struct {
 	// X-Delete-At since the Expirer's last full walk: its passes in between
 	// look at these only, not at every object.
 	expiring sync.Map
+	// journals holds one journal per file system (by device id), opened
+	// on first use; nextSegment numbers their first segments after any
+	// replayed ones.
+	journalsMu  sync.Mutex
+	journals    map[uint64]*journal
+	nextSegment uint64
+	closed      bool
 	// beforeHandoffDrop, when set by a test, runs after the replicator has
 	// decided a handoff partition may go and before it removes anything.
 	beforeHandoffDrop func()
@@ -101,7 +108,11 @@ func NewStore(cfg Config) (*Store, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Store{cfg: cfg, fs: osFS{}, log: cfg.Log}, nil
+	s := &Store{cfg: cfg, fs: osFS{}, log: cfg.Log}
+	if err := s.replayJournals(); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // WaitUpdates blocks until every container update started so far has
@@ -155,7 +166,7 @@ func (s *Store) checkDevice(dev string) error {
 }
 
 func validDevice(dev string) bool {
-	return dev != "" && dev != "." && dev != ".." && filepath.Base(dev) == dev
+	return dev != "" && dev != "." && dev != ".." && dev != journalDirName && filepath.Base(dev) == dev
 }
 
 // isMountPoint compares the device id of a directory and its parent.

@@ -41,22 +41,36 @@ func (s *Store) commit(dev string, f tempFile, dir, name string) error {
 		_ = os.Remove(f.Name())
 		return err
 	}
+	return s.place(f.Name(), dev, dir, name, true)
+}
+
+// place renames the temp file tmp to dir/name, creating the directories it
+// needs; synced also fsyncs every directory that gained an entry, where the
+// journal does not stand for them (see journal.go).
+func (s *Store) place(tmp, dev, dir, name string, synced bool) error {
 	var err error
 	// The suffix hasher or the replicator may remove an empty directory
 	// this PUT has just made, before its child is made or before the
 	// rename: a few tries settle it either way.
 	for range 3 {
-		err = s.mkdirAllSynced(s.devPath(dev), dir)
+		if synced {
+			err = s.mkdirAllSynced(s.devPath(dev), dir)
+		} else {
+			err = os.MkdirAll(dir, 0o755)
+		}
 		if err == nil {
-			err = s.fs.Rename(f.Name(), filepath.Join(dir, name))
+			err = s.fs.Rename(tmp, filepath.Join(dir, name))
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
 			break
 		}
 	}
 	if err != nil {
-		_ = os.Remove(f.Name())
+		_ = os.Remove(tmp)
 		return err
+	}
+	if !synced {
+		return nil
 	}
 	return s.fs.SyncDir(dir)
 }
@@ -81,17 +95,9 @@ func (s *Store) mkdirAllSynced(root, dir string) error {
 }
 
 // writeFile durably writes a whole small file (tombstone, .meta, async
-// pending) with the given body.
+// pending) with the given body, through the journal.
 func (s *Store) writeFile(dev, dir, name string, body []byte) error {
-	f, err := s.newTemp(dev)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(body); err != nil {
-		discard(f)
-		return err
-	}
-	return s.commit(dev, f, dir, name)
+	return s.publish(dev, dir, name, body)
 }
 
 // writeMetaFile writes a metadata-only file (.ts or .meta) into an object's

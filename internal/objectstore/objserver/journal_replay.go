@@ -1,0 +1,220 @@
+package objserver
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// journalFor returns the journal of the file system holding dev, opening it
+// on first use: <Root>/.journal when dev is a directory on Root's file
+// system, <dev>/.journal when dev is a file system of its own.
+func (s *Store) journalFor(dev string) (*journal, error) {
+	var st syscall.Stat_t
+	if err := syscall.Stat(s.devPath(dev), &st); err != nil {
+		return nil, errDeviceUnavailable
+	}
+	fsID := uint64(st.Dev)
+	s.journalsMu.Lock()
+	defer s.journalsMu.Unlock()
+	if s.closed {
+		return nil, errors.New("object store closed")
+	}
+	if j := s.journals[fsID]; j != nil {
+		return j, nil
+	}
+	dir := filepath.Join(s.devPath(dev), journalDirName)
+	var root syscall.Stat_t
+	if syscall.Stat(s.cfg.Root, &root) == nil && uint64(root.Dev) == fsID {
+		dir = filepath.Join(s.cfg.Root, journalDirName)
+	}
+	j, err := openJournal(dir, s.nextSegment, s.fs, s.log)
+	if err != nil {
+		return nil, err
+	}
+	if s.journals == nil {
+		s.journals = map[uint64]*journal{}
+	}
+	s.journals[fsID] = j
+	return j, nil
+}
+
+// Close checkpoints and stops the journals. Every writer (server, updater,
+// expirer) must have stopped.
+func (s *Store) Close() {
+	s.journalsMu.Lock()
+	s.closed = true
+	js := s.journals
+	s.journals = nil
+	s.journalsMu.Unlock()
+	for _, j := range js {
+		j.close()
+	}
+}
+
+// publish makes content durable as dir/name through the journal, then
+// writes the file and renames it into place without an fsync.
+func (s *Store) publish(dev, dir, name string, content []byte) error {
+	j, err := s.journalFor(dev)
+	if err != nil {
+		return err
+	}
+	rel, err := filepath.Rel(s.devPath(dev), dir)
+	if err != nil || !filepath.IsLocal(rel) {
+		return fmt.Errorf("objserver: %s is not inside device %s", dir, dev)
+	}
+	// The file is written before its record is queued: a failed write
+	// leaves nothing to replay.
+	f, err := s.newTemp(dev)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(content); err != nil {
+		discard(f)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		_ = os.Remove(f.Name())
+		return err
+	}
+	b, err := j.enqueue(dev, rel, name, content)
+	if err == nil {
+		err = b.wait()
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+		return err
+	}
+	defer b.release()
+	return s.place(f.Name(), dev, dir, name, false)
+}
+
+// replayJournals writes again every file the journals hold (a crash may
+// have lost them: they were never fsynced), makes them durable with one
+// syncfs per journal, and removes the segments. It runs before the store
+// serves anything.
+func (s *Store) replayJournals() error {
+	dirs := []string{filepath.Join(s.cfg.Root, journalDirName)}
+	ents, err := os.ReadDir(s.cfg.Root)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if e.IsDir() && e.Name() != journalDirName {
+			dirs = append(dirs, filepath.Join(s.cfg.Root, e.Name(), journalDirName))
+		}
+	}
+	for _, dir := range dirs {
+		if err := s.replayJournal(dir); err != nil {
+			return fmt.Errorf("objserver: replay journal %s: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) replayJournal(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var segs []uint64
+	for _, e := range ents {
+		if n, err := strconv.ParseUint(strings.TrimSuffix(e.Name(), ".seg"), 16, 64); err == nil && strings.HasSuffix(e.Name(), ".seg") {
+			segs = append(segs, n)
+		}
+	}
+	slices.Sort(segs)
+	records, rewritten := 0, 0
+	for _, n := range segs {
+		s.nextSegment = max(s.nextSegment, n+1)
+		b, err := os.ReadFile(filepath.Join(dir, segmentName(n)))
+		if err != nil {
+			return err
+		}
+		for {
+			rec, size, ok := nextRecord(b)
+			if !ok {
+				break
+			}
+			b = b[size:]
+			records++
+			done, err := s.replayRecord(rec)
+			if err != nil {
+				return err
+			}
+			if done {
+				rewritten++
+			}
+		}
+	}
+	if records > 0 {
+		d, err := os.Open(dir)
+		if err != nil {
+			return err
+		}
+		err = s.fs.Syncfs(d)
+		_ = d.Close()
+		if err != nil {
+			return err
+		}
+	}
+	for _, n := range segs {
+		if err := os.Remove(filepath.Join(dir, segmentName(n))); err != nil {
+			return err
+		}
+	}
+	if len(segs) > 0 {
+		s.log.Info("object journal replayed", "dir", dir, "segments", len(segs), "records", records, "rewritten", rewritten)
+	}
+	return nil
+}
+
+// replayRecord puts one journaled file back unless it is there already. It
+// reports whether it wrote anything. A record for a device that is gone is
+// skipped: the replicator restores that device's data from other replicas.
+func (s *Store) replayRecord(rec journalRecord) (bool, error) {
+	if !validDevice(rec.dev) || !filepath.IsLocal(rec.dir) || !validDevice(rec.name) {
+		s.log.Warn("journal record with a bad path skipped", "dev", rec.dev, "dir", rec.dir, "name", rec.name)
+		return false, nil
+	}
+	if st, err := os.Stat(s.devPath(rec.dev)); err != nil || !st.IsDir() {
+		s.log.Warn("journal record for a missing device skipped", "dev", rec.dev)
+		return false, nil
+	}
+	dir := filepath.Join(s.devPath(rec.dev), rec.dir)
+	if cur, err := os.ReadFile(filepath.Join(dir, rec.name)); err == nil && bytes.Equal(cur, rec.content) {
+		return false, nil
+	}
+	f, err := s.newTemp(rec.dev)
+	if err != nil {
+		return false, err
+	}
+	if _, err := f.Write(rec.content); err != nil {
+		discard(f)
+		return false, err
+	}
+	if err := f.Close(); err != nil {
+		return false, err
+	}
+	if err := s.place(f.Name(), rec.dev, dir, rec.name, false); err != nil {
+		return false, err
+	}
+	if strings.HasPrefix(rec.dir, "objects"+string(filepath.Separator)) {
+		// The file may be older than what the hash directory holds now:
+		// the usual cleanup decides which stays.
+		if _, err := s.scanHashDir(dir); err != nil {
+			return true, err
+		}
+	}
+	return true, nil
+}

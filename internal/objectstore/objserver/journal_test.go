@@ -1,0 +1,244 @@
+package objserver
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// dataFiles maps every file under the device's objects dir to its bytes.
+func dataFiles(t *testing.T, root, dev string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	base := filepath.Join(root, dev, "objects")
+	err := filepath.WalkDir(base, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(p) == ".pkl" || filepath.Base(p) == invalidFile {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		out[p] = b
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func segments(t *testing.T, root string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(root, journalDirName, "*.seg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// A crash loses files that were never fsynced: reopening the store writes
+// them again from the journal, and only then serves.
+func TestJournalReplayRestoresLostFiles(t *testing.T) {
+	n := newTestNode(t, []string{"sdb1", "sdc1"}, nil)
+	for i := range 5 {
+		dev := []string{"sdb1", "sdc1"}[i%2]
+		expectStatus(t, n.put(fmt.Sprintf("/%s/7/AUTH_a/c/o%d", dev, i), "1700000000.1", []byte(fmt.Sprintf("body %d", i)), nil), 201, "PUT")
+	}
+	expectStatus(t, n.do("DELETE", "/sdb1/7/AUTH_a/c/o0", map[string]string{"X-Timestamp": "1700000000.2"}, nil), 204, "DELETE")
+	want := dataFiles(t, n.root, "sdb1")
+	for p, b := range dataFiles(t, n.root, "sdc1") {
+		want[p] = b
+	}
+	if len(want) != 5 { // o0's tombstone, o1 to o4
+		t.Fatalf("%d files before the crash", len(want))
+	}
+	// The crash: some files never reached the disk, one only partly.
+	lost := 0
+	for p := range want {
+		switch lost {
+		case 0, 1:
+			if err := os.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+		case 2:
+			if err := os.Truncate(p, 3); err != nil {
+				t.Fatal(err)
+			}
+		}
+		lost++
+	}
+	if len(segments(t, n.root)) != 1 {
+		t.Fatalf("segments before the restart: %v", segments(t, n.root))
+	}
+	restarted, err := NewStore(n.store.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restarted.Close()
+	got := dataFiles(t, n.root, "sdb1")
+	for p, b := range dataFiles(t, n.root, "sdc1") {
+		got[p] = b
+	}
+	if len(got) != len(want) {
+		t.Fatalf("after replay %d files, want %d", len(got), len(want))
+	}
+	for p, b := range want {
+		if !bytes.Equal(got[p], b) {
+			t.Fatalf("%s differs after replay", p)
+		}
+	}
+	// The replayed files were made durable and the segment dropped.
+	if s := segments(t, n.root); len(s) != 0 {
+		t.Fatalf("segments after replay: %v", s)
+	}
+}
+
+// Replay stops at the first record that is torn or fails its checksum:
+// nothing after it was acknowledged.
+func TestJournalReplayStopsAtTornRecord(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "sdb1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	hdir := filepath.Join("objects", "7", "abc", "0123456789abcdef0123456789abcabc")
+	var seg []byte
+	seg = appendRecord(seg, "sdb1", hdir, "1700000000.10000.data", []byte("one"))
+	second := len(seg)
+	seg = appendRecord(seg, "sdb1", hdir, "1700000000.20000.data", []byte("two"))
+	seg = appendRecord(seg, "sdb1", hdir, "1700000000.30000.data", []byte("three"))
+	seg[second+recordHeader+5] ^= 0xff // a bit flip in the second record
+	torn := appendRecord(nil, "sdb1", hdir, "1700000000.40000.data", []byte("four"))
+	seg = append(seg, torn[:len(torn)-2]...)
+	if err := os.MkdirAll(filepath.Join(root, journalDirName), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, journalDirName, segmentName(41)), seg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := NewStore(Config{Root: root, HashPath: testHashPath, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ents, err := os.ReadDir(filepath.Join(root, "sdb1", hdir))
+	if err != nil || len(ents) != 1 || ents[0].Name() != "1700000000.10000.data" {
+		t.Fatalf("replayed %v (%v), want the first record only", ents, err)
+	}
+	if st.nextSegment != 42 {
+		t.Fatalf("next segment %d, want 42", st.nextSegment)
+	}
+}
+
+// gatedFS holds the first fdatasync until released, so the test knows
+// which writes queue behind it.
+type gatedFS struct {
+	osFS
+	mu        sync.Mutex
+	datasyncs int
+	gate      chan struct{}
+	entered   chan struct{}
+}
+
+func (g *gatedFS) Datasync(f *os.File) error {
+	g.mu.Lock()
+	g.datasyncs++
+	first := g.datasyncs == 1
+	g.mu.Unlock()
+	if first {
+		close(g.entered)
+		<-g.gate
+	}
+	return g.osFS.Datasync(f)
+}
+
+// Writes that arrive while a flush is under way share the next one.
+func TestJournalGroupsConcurrentWrites(t *testing.T) {
+	dir := t.TempDir()
+	g := &gatedFS{gate: make(chan struct{}), entered: make(chan struct{})}
+	j, err := openJournal(dir, 0, g, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	first, err := j.enqueue("sdb1", "d", "first", []byte("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-g.entered // the first flush is in its fdatasync
+	var batches []*journalBatch
+	for i := range 16 {
+		b, err := j.enqueue("sdb1", "d", fmt.Sprint(i), []byte("y"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		batches = append(batches, b)
+	}
+	close(g.gate)
+	for _, b := range append(batches, first) {
+		if err := b.wait(); err != nil {
+			t.Fatal(err)
+		}
+		b.release()
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.datasyncs != 2 {
+		t.Fatalf("17 writes took %d fdatasyncs, want 2", g.datasyncs)
+	}
+}
+
+// A full or old segment is replaced; the old one is removed only after
+// every file it stands for is in place and syncfs has made them durable.
+func TestJournalCheckpointWaitsForRenames(t *testing.T) {
+	dir := t.TempDir()
+	rec := &recordingFS{root: dir}
+	j, err := openJournal(dir, 0, rec, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	a, err := j.enqueue("sdb1", "d", "a", []byte("a"))
+	if err != nil || a.wait() != nil {
+		t.Fatal(err, a.wait())
+	}
+	// a is durable but its file not yet renamed; the segment gets old.
+	j.mu.Lock()
+	j.seg.born = time.Now().Add(-2 * checkpointAge)
+	j.mu.Unlock()
+	b, err := j.enqueue("sdb1", "d", "b", []byte("b"))
+	if err != nil || b.wait() != nil {
+		t.Fatal(err, b.wait())
+	}
+	if b.seg.n != 1 {
+		t.Fatalf("b went to segment %d, want the new one", b.seg.n)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if _, err := os.Stat(filepath.Join(dir, segmentName(0))); err != nil {
+		t.Fatalf("old segment gone while a file of it was not in place: %v", err)
+	}
+	a.release()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, segmentName(0))); os.IsNotExist(err) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("old segment not removed after its last rename")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	b.release()
+	synced := false
+	for _, op := range rec.take() {
+		if op == "syncfs "+segmentName(0) {
+			synced = true
+		}
+	}
+	if !synced {
+		t.Fatal("old segment dropped without a syncfs")
+	}
+}
