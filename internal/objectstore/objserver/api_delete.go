@@ -24,9 +24,13 @@ func (srv *Server) delete(w http.ResponseWriter, r *http.Request, o objReq) {
 		}
 		ifDeleteAt = n
 	}
+	// The other replicas' tombstones are coming too: let the journal
+	// flush them together.
+	exp := s.expectWrite(o.dev)
+	defer exp.settle()
 	mu := s.objLock(o.hash)
 	mu.Lock()
-	status, orig, err := srv.deleteLocked(o, ts, ifDeleteAt)
+	status, orig, err := srv.deleteLocked(o, ts, ifDeleteAt, exp)
 	mu.Unlock()
 	if err != nil {
 		srv.writeFailure(w, r, err)
@@ -51,7 +55,7 @@ func (srv *Server) delete(w http.ResponseWriter, r *http.Request, o objReq) {
 
 // deleteLocked decides and writes; it returns the status and the timestamp
 // that was on disk.
-func (srv *Server) deleteLocked(o objReq, ts Timestamp, ifDeleteAt int64) (int, Timestamp, error) {
+func (srv *Server) deleteLocked(o objReq, ts Timestamp, ifDeleteAt int64, exp *expectation) (int, Timestamp, error) {
 	s := srv.s
 	obj, st, err := s.loadObject(s.hashDir(o.dev, o.part, o.hash))
 	if err != nil && !errors.Is(err, errBadFooter) {
@@ -79,7 +83,7 @@ func (srv *Server) deleteLocked(o objReq, ts Timestamp, ifDeleteAt int64) (int, 
 	}
 	if orig.Compare(ts) < 0 {
 		md := Metadata{"name": o.name(), "X-Timestamp": ts.Internal()}
-		if err := s.writeMetaFile(o.dev, o.part, o.hash, ts.Internal()+extTomb, md); err != nil {
+		if err := s.writeMetaFile(o.dev, o.part, o.hash, ts.Internal()+extTomb, md, exp); err != nil {
 			return 0, orig, err
 		}
 	}

@@ -48,7 +48,7 @@ func (srv *Server) post(w http.ResponseWriter, r *http.Request, o objReq) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		md["Content-Type"] = ct
 	}
-	err = s.writeMetaFile(o.dev, o.part, o.hash, ts.Internal()+extMeta, md)
+	err = s.writeMetaFile(o.dev, o.part, o.hash, ts.Internal()+extMeta, md, nil)
 	mu.Unlock()
 	if err != nil {
 		srv.writeFailure(w, r, err)

@@ -64,8 +64,13 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 	small := size >= 0 && size <= journalMaxFile
 	var f tempFile
 	var body []byte
+	var exp *expectation
 	if small {
 		body = make([]byte, size, size+footerRoom)
+		// The other replicas are arriving too: let the journal flush
+		// them together.
+		exp = s.expectWrite(o.dev)
+		defer exp.settle()
 	} else {
 		var err error
 		if f, err = s.newTemp(o.dev); err != nil {
@@ -181,7 +186,7 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 	}
 	dir := s.hashDir(o.dev, o.part, o.hash)
 	if small {
-		err = s.publish(o.dev, dir, ts.Internal()+extData, append(body, footer...))
+		err = s.publish(o.dev, dir, ts.Internal()+extData, append(body, footer...), exp)
 	} else {
 		err = s.commit(o.dev, f, dir, ts.Internal()+extData)
 	}

@@ -59,9 +59,21 @@ func (s *Store) Close() {
 	}
 }
 
+// expectWrite announces a small write to dev's journal (see gather); nil
+// when the journal cannot open, which the write itself then reports.
+func (s *Store) expectWrite(dev string) *expectation {
+	j, err := s.journalFor(dev)
+	if err != nil {
+		return nil
+	}
+	return j.expect()
+}
+
 // publish makes content durable as dir/name through the journal, then
-// writes the file and renames it into place without an fsync.
-func (s *Store) publish(dev, dir, name string, content []byte) error {
+// writes the file and renames it into place without an fsync. exp, if not
+// nil, is the caller's announcement of this write, settled once queued.
+func (s *Store) publish(dev, dir, name string, content []byte, exp *expectation) error {
+	defer exp.settle()
 	j, err := s.journalFor(dev)
 	if err != nil {
 		return err
@@ -85,6 +97,7 @@ func (s *Store) publish(dev, dir, name string, content []byte) error {
 		return err
 	}
 	b, err := j.enqueue(dev, rel, name, content)
+	exp.settle()
 	if err == nil {
 		err = b.wait()
 	}

@@ -191,6 +191,66 @@ func TestJournalGroupsConcurrentWrites(t *testing.T) {
 	}
 }
 
+// countingFS counts fdatasyncs.
+type countingFS struct {
+	osFS
+	mu        sync.Mutex
+	datasyncs int
+}
+
+func (c *countingFS) Datasync(f *os.File) error {
+	c.mu.Lock()
+	c.datasyncs++
+	c.mu.Unlock()
+	return c.osFS.Datasync(f)
+}
+
+// A record announced before another is queued shares its flush: the
+// flusher waits for it, and no longer than it takes to arrive.
+func TestJournalWaitsForAnnouncedRecords(t *testing.T) {
+	c := &countingFS{}
+	dir := t.TempDir()
+	j, err := openJournal(dir, 0, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	j.mu.Lock()
+	j.window = time.Minute // far longer than the test may take
+	j.mu.Unlock()
+	exp := j.expect()
+	start := time.Now()
+	other, err := j.enqueue("sdb1", "d", "other", []byte("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	select {
+	case <-other.done:
+		t.Fatal("flushed without the announced record")
+	default:
+	}
+	mine, err := j.enqueue("sdb1", "d", "mine", []byte("y"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp.settle()
+	for _, b := range []*journalBatch{other, mine} {
+		if err := b.wait(); err != nil {
+			t.Fatal(err)
+		}
+		b.release()
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("flush waited %v, past the announced record's arrival", d)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.datasyncs != 1 {
+		t.Fatalf("%d fdatasyncs, want 1", c.datasyncs)
+	}
+}
+
 // A full or old segment is replaced; the old one is removed only after
 // every file it stands for is in place and syncfs has made them durable.
 func TestJournalCheckpointWaitsForRenames(t *testing.T) {

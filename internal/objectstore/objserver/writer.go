@@ -97,20 +97,20 @@ func (s *Store) mkdirAllSynced(root, dir string) error {
 // writeFile durably writes a whole small file (tombstone, .meta, async
 // pending) with the given body, through the journal.
 func (s *Store) writeFile(dev, dir, name string, body []byte) error {
-	return s.publish(dev, dir, name, body)
+	return s.publish(dev, dir, name, body, nil)
 }
 
 // writeMetaFile writes a metadata-only file (.ts or .meta) into an object's
 // hash directory and cleans up older files. The caller holds the object
 // lock, and invalidates the suffix after releasing it (lock order: a
 // partition lock is never taken under an object lock).
-func (s *Store) writeMetaFile(dev, part, hash, name string, md Metadata) error {
+func (s *Store) writeMetaFile(dev, part, hash, name string, md Metadata, exp *expectation) error {
 	footer, err := encodeFooter(md)
 	if err != nil {
 		return err
 	}
 	dir := s.hashDir(dev, part, hash)
-	if err := s.writeFile(dev, dir, name, footer); err != nil {
+	if err := s.publish(dev, dir, name, footer, exp); err != nil {
 		return err
 	}
 	_, err = s.scanHashDir(dir)
