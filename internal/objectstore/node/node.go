@@ -8,7 +8,8 @@
 //
 // Tests start several nodes in one process; `kumo serve --roles
 // objectstore-node` starts one per host (or per loopback address). Either
-// way the proxy reaches them only over HTTP.
+// way the proxy reaches them only over HTTP. Only a node's container
+// updates to its own container server skip the socket (local.go).
 package node
 
 import (
@@ -100,21 +101,27 @@ func Start(cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("node: create device %s: %w", d, err)
 		}
 	}
-	obj, err := objserver.NewStore(objserver.Config{Root: cfg.Root, HashPath: objserver.HashPath(cfg.HashPath),
-		UpdateTimeout: cfg.UpdateTimeout, FallocateReserve: cfg.FallocateReserve, Log: cfg.Log})
-	if err != nil {
-		return nil, fmt.Errorf("node: object store: %w", err)
-	}
 	cs := containerserver.NewStore(cfg.Root, containerserver.HashPath(cfg.HashPath), 0)
 	var loc containerserver.AccountLocator
 	if cfg.AccountRing != nil {
 		loc = containerserver.RingAccounts{Ring: cfg.AccountRing}
 	}
 	updater := containerserver.NewUpdater(cs, loc, nil, cfg.Log)
+	containers := containerserver.NewContainerServer(cs, updater, cfg.Log)
+	client := &http.Client{}
+	if cfg.Container != nil {
+		client.Transport = localTransport{local: containerNames(cfg), handler: containers, next: http.DefaultTransport}
+	}
+	obj, err := objserver.NewStore(objserver.Config{Root: cfg.Root, HashPath: objserver.HashPath(cfg.HashPath),
+		UpdateTimeout: cfg.UpdateTimeout, FallocateReserve: cfg.FallocateReserve, Log: cfg.Log, Client: client})
+	if err != nil {
+		cs.Close()
+		return nil, fmt.Errorf("node: object store: %w", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Node{Objects: obj, Containers: cs, cancel: cancel}
 	n.serve(cfg.Object, objserver.NewServer(obj), cfg.Log)
-	n.serve(cfg.Container, containerserver.NewContainerServer(cs, updater, cfg.Log), cfg.Log)
+	n.serve(cfg.Container, containers, cfg.Log)
 	n.serve(cfg.Account, containerserver.NewAccountServer(cs, cfg.Log), cfg.Log)
 	n.wg.Add(3)
 	go func() {
@@ -194,6 +201,23 @@ func (n *Node) audit(ctx context.Context, cfg Config) {
 			cfg.Log.Warn("object auditor quarantined objects", "count", st.Quarantined)
 		}
 	}
+}
+
+// containerNames is how the rings name this node's container server: its
+// listener's address and, with cfg.Local, the local names on its port.
+func containerNames(cfg Config) map[string]bool {
+	addr := cfg.Container.Addr().String()
+	names := map[string]bool{addr: true}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return names
+	}
+	for _, a := range cfg.Local {
+		if _, p, err := net.SplitHostPort(a); err == nil && p == port {
+			names[a] = true
+		}
+	}
+	return names
 }
 
 func localAddrs(ls ...net.Listener) map[string]bool {
