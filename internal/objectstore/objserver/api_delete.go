@@ -26,7 +26,11 @@ func (srv *Server) delete(w http.ResponseWriter, r *http.Request, o objReq) {
 	}
 	// The other replicas' tombstones are coming too: let the journal
 	// flush them together.
-	exp := s.expectWrite(o.dev)
+	exp, err := s.expectWrite(o.dev)
+	if err != nil {
+		srv.writeFailure(w, r, err)
+		return
+	}
 	defer exp.settle()
 	mu := s.objLock(o.hash)
 	mu.Lock()

@@ -62,26 +62,29 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 	// (journal.go); a larger one streams into a temp file fsynced on its
 	// own.
 	small := size >= 0 && size <= journalMaxFile
-	var f tempFile
 	var body []byte
 	var exp *expectation
 	if small {
 		body = make([]byte, size, size+footerRoom)
 		// The other replicas are arriving too: let the journal flush
-		// them together.
-		exp = s.expectWrite(o.dev)
-		defer exp.settle()
-	} else {
+		// them together. A journal that cannot open fails the PUT before
+		// the body is read, as a full disk does below.
 		var err error
-		if f, err = s.newTemp(o.dev); err != nil {
+		if exp, err = s.expectWrite(o.dev); err != nil {
 			srv.writeFailure(w, r, err)
 			return
 		}
-		if err := f.Allocate(size); err != nil {
-			discard(f)
-			srv.writeFailure(w, r, err)
-			return
-		}
+		defer exp.settle()
+	}
+	f, err := s.newTemp(o.dev)
+	if err != nil {
+		srv.writeFailure(w, r, err)
+		return
+	}
+	if err := f.Allocate(size); err != nil {
+		discard(f)
+		srv.writeFailure(w, r, err)
+		return
 	}
 	// The body's CRC-32C always; its MD5 unless the proxy sends its own
 	// (crc.go).
@@ -95,7 +98,6 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 		sums = io.MultiWriter(h, crc)
 	}
 	var n int64
-	var err error
 	switch {
 	case small:
 		var got int
@@ -116,11 +118,7 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 		directBufs.Put(b2)
 	}
 	// drop forgets the upload: nothing of it is visible yet.
-	drop := func() {
-		if f != nil {
-			discard(f)
-		}
-	}
+	drop := func() { discard(f) }
 	if err != nil {
 		drop()
 		var werr writeError
@@ -186,7 +184,7 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 	}
 	dir := s.hashDir(o.dev, o.part, o.hash)
 	if small {
-		err = s.publish(o.dev, dir, ts.Internal()+extData, append(body, footer...), exp)
+		err = s.publishTemp(f, o.dev, dir, ts.Internal()+extData, append(body, footer...), exp)
 	} else {
 		err = s.commit(o.dev, f, dir, ts.Internal()+extData)
 	}

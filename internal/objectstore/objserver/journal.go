@@ -79,6 +79,9 @@ type segment struct {
 	f    *os.File
 	off  int64 // only the flusher moves it
 	born time.Time
+	// torn is set by the flusher after a failed write: the segment may
+	// end in part of a record, so the next flush starts a new one.
+	torn bool
 	// refs counts the records of this segment whose files are not renamed
 	// into place yet: a checkpoint waits for them.
 	refs sync.WaitGroup
@@ -124,9 +127,10 @@ func (j *journal) newSegment() (*segment, error) {
 		return nil, err
 	}
 	// Written extents of a preallocated file need no size change on each
-	// fdatasync; where fallocate is missing the file simply grows.
+	// fdatasync; where fallocate is missing, or a small device has no
+	// room for a whole segment, the file simply grows.
 	if err := syscall.Fallocate(int(f.Fd()), 0, 0, segmentSize); err != nil &&
-		err != syscall.EOPNOTSUPP && err != syscall.ENOSYS {
+		err != syscall.EOPNOTSUPP && err != syscall.ENOSYS && err != syscall.ENOSPC {
 		_ = f.Close()
 		_ = os.Remove(p)
 		return nil, err
@@ -251,7 +255,7 @@ func (j *journal) flush() {
 	j.mu.Lock()
 	b := j.cur
 	seg := j.seg
-	full := seg.off > 0 && (seg.off+int64(len(b.buf)) > segmentSize || time.Since(seg.born) > checkpointAge)
+	full := seg.torn || seg.off > 0 && (seg.off+int64(len(b.buf)) > segmentSize || time.Since(seg.born) > checkpointAge)
 	if b.n == 0 && !full {
 		j.mu.Unlock()
 		return
@@ -279,11 +283,14 @@ func (j *journal) flush() {
 		return
 	}
 	if err == nil {
-		_, err = seg.f.WriteAt(b.buf, seg.off)
-		if err == nil {
-			err = j.fs.Datasync(seg.f)
-		}
-		if err != nil {
+		if _, err = seg.f.WriteAt(b.buf, seg.off); err != nil {
+			// A full disk: this batch fails, the next goes to a new
+			// segment. What part of it was written may be replayed;
+			// its writers were told it failed, not that it did not
+			// happen.
+			seg.refs.Add(-b.n)
+			seg.torn = true
+		} else if err = j.fs.Datasync(seg.f); err != nil {
 			// After a failed fdatasync the page cache may no longer hold
 			// what the disk lacks: stop taking writes until restarted.
 			seg.refs.Add(-b.n)

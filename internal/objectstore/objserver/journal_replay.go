@@ -59,14 +59,14 @@ func (s *Store) Close() {
 	}
 }
 
-// expectWrite announces a small write to dev's journal (see gather); nil
-// when the journal cannot open, which the write itself then reports.
-func (s *Store) expectWrite(dev string) *expectation {
+// expectWrite announces a small write to dev's journal (see gather). It
+// fails when the journal cannot open, before the caller reads a body.
+func (s *Store) expectWrite(dev string) (*expectation, error) {
 	j, err := s.journalFor(dev)
 	if err != nil {
-		return nil
+		return nil, err
 	}
-	return j.expect()
+	return j.expect(), nil
 }
 
 // publish makes content durable as dir/name through the journal, then
@@ -74,20 +74,29 @@ func (s *Store) expectWrite(dev string) *expectation {
 // nil, is the caller's announcement of this write, settled once queued.
 func (s *Store) publish(dev, dir, name string, content []byte, exp *expectation) error {
 	defer exp.settle()
-	j, err := s.journalFor(dev)
-	if err != nil {
-		return err
-	}
-	rel, err := filepath.Rel(s.devPath(dev), dir)
-	if err != nil || !filepath.IsLocal(rel) {
-		return fmt.Errorf("objserver: %s is not inside device %s", dir, dev)
-	}
-	// The file is written before its record is queued: a failed write
-	// leaves nothing to replay.
 	f, err := s.newTemp(dev)
 	if err != nil {
 		return err
 	}
+	return s.publishTemp(f, dev, dir, name, content, exp)
+}
+
+// publishTemp is publish into a temp file the caller has opened (and
+// maybe reserved space in); it writes content there and closes it.
+func (s *Store) publishTemp(f tempFile, dev, dir, name string, content []byte, exp *expectation) error {
+	defer exp.settle()
+	j, err := s.journalFor(dev)
+	if err != nil {
+		discard(f)
+		return err
+	}
+	rel, err := filepath.Rel(s.devPath(dev), dir)
+	if err != nil || !filepath.IsLocal(rel) {
+		discard(f)
+		return fmt.Errorf("objserver: %s is not inside device %s", dir, dev)
+	}
+	// The file is written before its record is queued: a failed write
+	// leaves nothing to replay.
 	if _, err := f.Write(content); err != nil {
 		discard(f)
 		return err
