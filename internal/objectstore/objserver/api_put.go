@@ -76,7 +76,15 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 		}
 		defer exp.settle()
 	}
-	f, err := s.newTemp(o.dev)
+	dir := s.hashDir(o.dev, o.part, o.hash)
+	var f tempFile
+	var unnamed bool
+	var err error
+	if small {
+		f, unnamed, err = s.newSmall(o.dev, dir)
+	} else {
+		f, err = s.newTemp(o.dev)
+	}
 	if err != nil {
 		srv.writeFailure(w, r, err)
 		return
@@ -117,8 +125,14 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 		directBufs.Put(b1)
 		directBufs.Put(b2)
 	}
-	// drop forgets the upload: nothing of it is visible yet.
-	drop := func() { discard(f) }
+	// drop forgets the upload: nothing of it is visible yet, and the
+	// directories made for its unnamed file go again if still empty.
+	drop := func() {
+		discard(f)
+		if unnamed {
+			s.removeEmptyDirs(o.dev, dir)
+		}
+	}
 	if err != nil {
 		drop()
 		var werr writeError
@@ -182,9 +196,8 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 		drop()
 		return
 	}
-	dir := s.hashDir(o.dev, o.part, o.hash)
 	if small {
-		err = s.publishTemp(f, o.dev, dir, ts.Internal()+extData, append(body, footer...), exp)
+		err = s.publishTemp(f, unnamed, o.dev, dir, ts.Internal()+extData, append(body, footer...), exp)
 	} else {
 		err = s.commit(o.dev, f, dir, ts.Internal()+extData)
 	}
@@ -216,7 +229,8 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 // equal timestamp is a conflict, and If-None-Match guards overwrites. It
 // returns what the hash directory held.
 func (srv *Server) putAllowed(w http.ResponseWriter, r *http.Request, o objReq, ts Timestamp) (bool, objState) {
-	obj, st, err := srv.s.loadObject(srv.s.hashDir(o.dev, o.part, o.hash))
+	// An empty hash dir stays: it may hold this PUT's unnamed file.
+	obj, st, err := srv.s.loadObjectKeep(srv.s.hashDir(o.dev, o.part, o.hash), true)
 	if err != nil && !errors.Is(err, errBadFooter) {
 		srv.internalError(w, r, err)
 		return false, st

@@ -92,6 +92,9 @@ func TestCrashLeftoversAreIgnoredAndCleaned(t *testing.T) {
 	hashes := n.do("REPLICATE", "/sdb1/7", nil, nil)
 	// A crash mid-upload leaves a partial temp file; one in progress is young.
 	tmp := n.store.tmpDir("sdb1")
+	if err := os.MkdirAll(tmp, 0o755); err != nil { // small writes need none
+		t.Fatal(err)
+	}
 	old := filepath.Join(tmp, "tmp-crashed")
 	young := filepath.Join(tmp, "tmp-uploading")
 	for _, p := range []string{old, young} {

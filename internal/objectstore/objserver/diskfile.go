@@ -72,7 +72,11 @@ func (st objState) newest() Timestamp {
 // older versions and tombstones, older .meta files, and a tombstone past
 // the reclaim age. It removes dir itself when nothing is left. The caller
 // holds the object lock.
-func (s *Store) scanHashDir(dir string) (objState, error) {
+func (s *Store) scanHashDir(dir string) (objState, error) { return s.scanHashDirKeep(dir, false) }
+
+// scanHashDirKeep is scanHashDir; keep leaves an empty dir in place, for a
+// PUT whose unnamed file is in it (newSmall).
+func (s *Store) scanHashDirKeep(dir string, keep bool) (objState, error) {
 	st := objState{dir: dir}
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -115,7 +119,7 @@ func (s *Store) scanHashDir(dir string) (objState, error) {
 			return st, err
 		}
 	}
-	if st.base == nil && st.meta == nil && len(ents) == len(obsolete) {
+	if !keep && st.base == nil && st.meta == nil && len(ents) == len(obsolete) {
 		// Only an empty directory is removed; a stray file keeps it.
 		_ = os.Remove(dir)
 	}
@@ -147,7 +151,12 @@ func (o *object) deleteAt() (int64, bool) {
 // loadObject returns the object in dir, or a nil object when it is absent
 // or deleted; st is returned either way for its timestamps.
 func (s *Store) loadObject(dir string) (*object, objState, error) {
-	obj, st, f, err := s.openObject(dir)
+	return s.loadObjectKeep(dir, false)
+}
+
+// loadObjectKeep is loadObject; keep leaves an empty dir (scanHashDirKeep).
+func (s *Store) loadObjectKeep(dir string, keep bool) (*object, objState, error) {
+	obj, st, f, err := s.openObjectKeep(dir, keep)
 	if f != nil {
 		f.Close()
 	}
@@ -159,16 +168,20 @@ func (s *Store) loadObject(dir string) (*object, objState, error) {
 // replaced and removed, so a file that vanishes between listing and
 // opening means a newer version landed, and the load starts again.
 func (s *Store) openObject(dir string) (*object, objState, *os.File, error) {
+	return s.openObjectKeep(dir, false)
+}
+
+func (s *Store) openObjectKeep(dir string, keep bool) (*object, objState, *os.File, error) {
 	for try := 0; ; try++ {
-		obj, st, f, err := s.tryOpenObject(dir)
+		obj, st, f, err := s.tryOpenObject(dir, keep)
 		if !errors.Is(err, fs.ErrNotExist) || try == 4 {
 			return obj, st, f, err
 		}
 	}
 }
 
-func (s *Store) tryOpenObject(dir string) (*object, objState, *os.File, error) {
-	st, err := s.scanHashDir(dir)
+func (s *Store) tryOpenObject(dir string, keep bool) (*object, objState, *os.File, error) {
+	st, err := s.scanHashDirKeep(dir, keep)
 	if err != nil || !st.exists() {
 		return nil, st, nil, err
 	}

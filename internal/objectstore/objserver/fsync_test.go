@@ -67,6 +67,20 @@ func (r *recordingFS) SyncDir(dir string) error {
 	return osFS{}.SyncDir(dir)
 }
 
+func (r *recordingFS) CreateUnnamed(dir string) (tempFile, error) {
+	f, err := osFS{}.CreateUnnamed(dir)
+	if err != nil {
+		return nil, err
+	}
+	r.add("create-unnamed " + r.rel(dir))
+	return recordingFile{f, r}, nil
+}
+
+func (r *recordingFS) Link(f tempFile, to string) error {
+	r.add("link " + r.rel(f.Name()) + " " + r.rel(to))
+	return osFS{}.Link(f, to)
+}
+
 func (r *recordingFS) Datasync(f *os.File) error {
 	r.add("datasync " + r.rel(f.Name()))
 	return osFS{}.Datasync(f)
@@ -129,8 +143,8 @@ func TestLargeWritesAreFsyncedBeforeRenameAndDirectoryAfter(t *testing.T) {
 	}
 }
 
-// A small file is renamed into place only once its journal record is
-// durable, and then without an fsync of its own (journal.go).
+// A small file gets its name only once its journal record is durable, and
+// then without an fsync of its own (journal.go).
 func TestSmallWritesAreJournaledBeforeRename(t *testing.T) {
 	n := newTestNode(t, []string{"sdb1"}, nil)
 	rec := &recordingFS{root: n.root}
@@ -142,15 +156,16 @@ func TestSmallWritesAreJournaledBeforeRename(t *testing.T) {
 	expectStatus(t, n.put(objPath, "1700000000.1", []byte("durable"), nil), 201, "first PUT")
 	// The devices share the root's file system, so the journal is the
 	// root's; its first use creates it.
+	// The file is made unnamed in its hash directory, then linked there.
 	want := []string{"fsyncdir " + journalDirName,
-		"create TMP", "write TMP", "close TMP", "datasync " + seg,
-		"rename TMP " + filepath.Join(hdir, "1700000000.10000.data")}
+		"create-unnamed " + hdir, "write TMP", "datasync " + seg,
+		"link TMP " + filepath.Join(hdir, "1700000000.10000.data"), "close TMP"}
 	if got := rec.take(); !slices.Equal(got, want) {
 		t.Fatalf("first PUT did\n  %q\nwant\n  %q", got, want)
 	}
 	expectStatus(t, n.do("DELETE", objPath, map[string]string{"X-Timestamp": "1700000000.3"}, nil), 204, "DELETE")
-	want = []string{"create TMP", "write TMP", "close TMP", "datasync " + seg,
-		"rename TMP " + filepath.Join(hdir, "1700000000.30000.ts")}
+	want = []string{"create-unnamed " + hdir, "write TMP", "datasync " + seg,
+		"link TMP " + filepath.Join(hdir, "1700000000.30000.ts"), "close TMP"}
 	if got := rec.take(); !slices.Equal(got, want) {
 		t.Fatalf("DELETE did\n  %q\nwant\n  %q", got, want)
 	}

@@ -3,6 +3,8 @@ package objserver
 import (
 	"io"
 	"os"
+	"path/filepath"
+	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -16,6 +18,7 @@ type tempFile interface {
 	Sync() error
 	Close() error
 	Name() string
+	Fd() uintptr
 	// Allocate reserves n bytes so a full disk fails before the upload.
 	Allocate(n int64) error
 }
@@ -25,6 +28,10 @@ type fileSystem interface {
 	CreateTemp(dir string) (tempFile, error)
 	Rename(from, to string) error
 	SyncDir(dir string) error
+	// CreateUnnamed opens a file without a name in dir (O_TMPFILE); Link
+	// gives it one, atomically, failing if the name exists.
+	CreateUnnamed(dir string) (tempFile, error)
+	Link(f tempFile, to string) error
 	// Datasync makes a journal segment's written bytes durable.
 	Datasync(f *os.File) error
 	// Syncfs makes everything written on f's file system durable (a
@@ -57,6 +64,25 @@ func (osFS) CreateTemp(dir string) (tempFile, error) {
 		return nil, err
 	}
 	return &osFile{File: f}, nil
+}
+
+// unnamedName is what an unnamed file's Name says: never a real file.
+const unnamedName = "tmp-unnamed"
+
+func (osFS) CreateUnnamed(dir string) (tempFile, error) {
+	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: dir, Err: err}
+	}
+	return &osFile{File: os.NewFile(uintptr(fd), filepath.Join(dir, unnamedName))}, nil
+}
+
+func (osFS) Link(f tempFile, to string) error {
+	err := unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(int(f.Fd())), unix.AT_FDCWD, to, unix.AT_SYMLINK_FOLLOW)
+	if err != nil {
+		return &os.LinkError{Op: "link", Old: f.Name(), New: to, Err: err}
+	}
+	return nil
 }
 
 func (f *osFile) Write(p []byte) (int, error) {

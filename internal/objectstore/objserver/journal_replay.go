@@ -70,20 +70,57 @@ func (s *Store) expectWrite(dev string) (*expectation, error) {
 }
 
 // publish makes content durable as dir/name through the journal, then
-// writes the file and renames it into place without an fsync. exp, if not
+// writes the file and gives it its name without an fsync. exp, if not
 // nil, is the caller's announcement of this write, settled once queued.
 func (s *Store) publish(dev, dir, name string, content []byte, exp *expectation) error {
 	defer exp.settle()
-	f, err := s.newTemp(dev)
+	f, unnamed, err := s.newSmall(dev, dir)
 	if err != nil {
 		return err
 	}
-	return s.publishTemp(f, dev, dir, name, content, exp)
+	return s.publishTemp(f, unnamed, dev, dir, name, content, exp)
 }
 
-// publishTemp is publish into a temp file the caller has opened (and
-// maybe reserved space in); it writes content there and closes it.
-func (s *Store) publishTemp(f tempFile, dev, dir, name string, content []byte, exp *expectation) error {
+// newSmall opens the file a small write fills: unnamed in its final
+// directory (O_TMPFILE), for linkat to publish, so no temp name is made and
+// removed and the inode is allocated near its directory; a temp file in
+// <dev>/tmp where the file system has no O_TMPFILE.
+func (s *Store) newSmall(dev, dir string) (f tempFile, unnamed bool, err error) {
+	for range 3 {
+		if err = os.MkdirAll(dir, 0o755); err != nil {
+			return nil, false, err
+		}
+		if f, err = s.fs.CreateUnnamed(dir); !errors.Is(err, fs.ErrNotExist) {
+			// Not the directory removed meanwhile by the suffix hasher.
+			break
+		}
+	}
+	if err == nil {
+		return f, true, nil
+	}
+	if errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.EISDIR) || errors.Is(err, syscall.EINVAL) {
+		f, err = s.newTemp(dev)
+		return f, false, err
+	}
+	return nil, false, err
+}
+
+// removeEmptyDirs removes dir and its parents up to the objects dir while
+// they are empty: what newSmall made for a write that then failed. A
+// write racing into them makes them again (newSmall, link).
+func (s *Store) removeEmptyDirs(dev, dir string) {
+	stop := s.objectsDir(dev)
+	for d := dir; len(d) > len(stop) && strings.HasPrefix(d, stop+string(filepath.Separator)); d = filepath.Dir(d) {
+		if os.Remove(d) != nil {
+			return
+		}
+	}
+}
+
+// publishTemp is publish into a file from newSmall (or newTemp, unnamed
+// false) that the caller has opened, and maybe reserved space in. It
+// writes content there and closes it.
+func (s *Store) publishTemp(f tempFile, unnamed bool, dev, dir, name string, content []byte, exp *expectation) error {
 	defer exp.settle()
 	j, err := s.journalFor(dev)
 	if err != nil {
@@ -101,9 +138,11 @@ func (s *Store) publishTemp(f tempFile, dev, dir, name string, content []byte, e
 		discard(f)
 		return err
 	}
-	if err := f.Close(); err != nil {
-		_ = os.Remove(f.Name())
-		return err
+	if !unnamed {
+		if err := f.Close(); err != nil {
+			_ = os.Remove(f.Name())
+			return err
+		}
 	}
 	b, err := j.enqueue(dev, rel, name, content)
 	exp.settle()
@@ -111,11 +150,48 @@ func (s *Store) publishTemp(f tempFile, dev, dir, name string, content []byte, e
 		err = b.wait()
 	}
 	if err != nil {
-		_ = os.Remove(f.Name())
+		discard(f)
 		return err
 	}
 	defer b.release()
-	return s.place(f.Name(), dev, dir, name, false)
+	if !unnamed {
+		return s.place(f.Name(), dev, dir, name, false)
+	}
+	err = s.link(f, dir, name)
+	_ = f.Close()
+	if errors.Is(err, fs.ErrExist) {
+		// A file of that name is there already (a replayed or repeated
+		// write): replace it, as a rename would have.
+		t, terr := s.newTemp(dev)
+		if terr != nil {
+			return terr
+		}
+		if _, terr := t.Write(content); terr != nil {
+			discard(t)
+			return terr
+		}
+		if terr := t.Close(); terr != nil {
+			_ = os.Remove(t.Name())
+			return terr
+		}
+		return s.place(t.Name(), dev, dir, name, false)
+	}
+	return err
+}
+
+// link names an unnamed file dir/name, making dir again if the suffix
+// hasher removed it meanwhile.
+func (s *Store) link(f tempFile, dir, name string) error {
+	var err error
+	for range 3 {
+		if err = s.fs.Link(f, filepath.Join(dir, name)); !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if err = os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	return err
 }
 
 // replayJournals writes again every file the journals hold (a crash may

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -300,5 +301,33 @@ func TestJournalCheckpointWaitsForRenames(t *testing.T) {
 	}
 	if !synced {
 		t.Fatal("old segment dropped without a syncfs")
+	}
+}
+
+// noTmpfileFS is a file system without O_TMPFILE.
+type noTmpfileFS struct{ osFS }
+
+func (noTmpfileFS) CreateUnnamed(string) (tempFile, error) {
+	return nil, &os.PathError{Op: "open", Err: syscall.EOPNOTSUPP}
+}
+
+// A small file whose name exists replaces it, as a rename does; without
+// O_TMPFILE the write goes through <dev>/tmp and a rename instead.
+func TestPublishReplacesAndFallsBack(t *testing.T) {
+	for _, fsys := range []fileSystem{osFS{}, noTmpfileFS{}} {
+		n := newTestNode(t, []string{"sdb1"}, nil)
+		n.store.fs = fsys
+		dir := filepath.Join(n.store.asyncDir("sdb1"), "abc")
+		for _, body := range []string{"first", "second"} {
+			if err := n.store.publish("sdb1", dir, "update", []byte(body), nil); err != nil {
+				t.Fatalf("%T: %v", fsys, err)
+			}
+			if got, err := os.ReadFile(filepath.Join(dir, "update")); err != nil || string(got) != body {
+				t.Fatalf("%T: file holds %q (%v), want %q", fsys, got, err, body)
+			}
+		}
+		if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+			t.Fatalf("%T: %d entries in %s", fsys, len(ents), dir)
+		}
 	}
 }
