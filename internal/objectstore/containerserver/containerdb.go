@@ -251,6 +251,9 @@ const (
 	mergeDelete = `DELETE FROM object WHERE name = ?`
 	mergeInsert = `INSERT INTO object (name, created_at, size, content_type, etag, deleted, ctype_timestamp) VALUES (?, ?, ?, ?, ?, ?, ?)`
 	mergeCount  = `UPDATE info SET object_count = object_count + ?, bytes_used = bytes_used + ? WHERE id = 1`
+	// mergeGuard is all a listing commit reads of the info row: whether
+	// the container exists.
+	mergeGuard = `SELECT put_timestamp, delete_timestamp, object_count FROM info WHERE id = 1`
 )
 
 // mergeObjects applies records newest-wins and keeps the counters in step,

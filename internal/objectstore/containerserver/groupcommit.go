@@ -126,7 +126,7 @@ func (s *Store) commitObjects(ctx context.Context, ref ContainerRef, recs []Obje
 	}
 	defer c.release()
 	sc := s.cache.statements(c.path)
-	if err := sc.prepare(ctx, containerInfoQuery, mergeSelect, mergeDelete, mergeInsert, mergeCount); err != nil {
+	if err := sc.prepare(ctx, mergeGuard, mergeSelect, mergeDelete, mergeInsert, mergeCount); err != nil {
 		return err
 	}
 	// The writer pool has exactly one connection: holding it keeps every
@@ -150,10 +150,10 @@ func (s *Store) commitObjects(ctx context.Context, ref ContainerRef, recs []Obje
 		return err
 	}
 	var info ContainerInfo
-	if st, serr := sc.in(ctx, tx, containerInfoQuery); serr != nil {
+	if st, serr := sc.in(ctx, tx, mergeGuard); serr != nil {
 		err = serr
 	} else {
-		info, err = scanContainerInfo(st.QueryRowContext(ctx))
+		err = st.QueryRowContext(ctx).Scan(&info.PutTimestamp, &info.DeleteTimestamp, &info.ObjectCount)
 		st.Close()
 	}
 	if err == nil && (info.Deleted() || info.PutTimestamp == zeroTimestamp) {
