@@ -162,21 +162,28 @@ func (s *Store) publishTemp(f tempFile, unnamed bool, dev, dir, name string, con
 	if errors.Is(err, fs.ErrExist) {
 		// A file of that name is there already (a replayed or repeated
 		// write): replace it, as a rename would have.
-		t, terr := s.newTemp(dev)
-		if terr != nil {
-			return terr
-		}
-		if _, terr := t.Write(content); terr != nil {
-			discard(t)
-			return terr
-		}
-		if terr := t.Close(); terr != nil {
-			_ = os.Remove(t.Name())
-			return terr
-		}
-		return s.place(t.Name(), dev, dir, name, false)
+		return s.replaceUnsynced(dev, dir, name, content)
 	}
 	return err
+}
+
+// replaceUnsynced writes content to a temp file and renames it to
+// dir/name, without an fsync: the journal holds it (or, in replay, the
+// syncfs that follows).
+func (s *Store) replaceUnsynced(dev, dir, name string, content []byte) error {
+	f, err := s.newTemp(dev)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(content); err != nil {
+		discard(f)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		_ = os.Remove(f.Name())
+		return err
+	}
+	return s.place(f.Name(), dev, dir, name, false)
 }
 
 // link names an unnamed file dir/name, making dir again if the suffix
@@ -293,18 +300,7 @@ func (s *Store) replayRecord(rec journalRecord) (bool, error) {
 	if cur, err := os.ReadFile(filepath.Join(dir, rec.name)); err == nil && bytes.Equal(cur, rec.content) {
 		return false, nil
 	}
-	f, err := s.newTemp(rec.dev)
-	if err != nil {
-		return false, err
-	}
-	if _, err := f.Write(rec.content); err != nil {
-		discard(f)
-		return false, err
-	}
-	if err := f.Close(); err != nil {
-		return false, err
-	}
-	if err := s.place(f.Name(), rec.dev, dir, rec.name, false); err != nil {
+	if err := s.replaceUnsynced(rec.dev, dir, rec.name, rec.content); err != nil {
 		return false, err
 	}
 	if strings.HasPrefix(rec.dir, "objects"+string(filepath.Separator)) {
