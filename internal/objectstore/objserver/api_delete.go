@@ -32,8 +32,8 @@ func (srv *Server) delete(w http.ResponseWriter, r *http.Request, o objReq) {
 		return
 	}
 	defer exp.settle()
-	mu := s.objLock(o.hash)
-	mu.Lock()
+	mu := s.objLock(s.hashDir(o.dev, o.part, o.hash))
+	lockWrite(mu, exp)
 	status, orig, err := srv.deleteLocked(o, ts, ifDeleteAt, exp)
 	mu.Unlock()
 	if err != nil {

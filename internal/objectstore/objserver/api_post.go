@@ -18,7 +18,7 @@ func (srv *Server) post(w http.ResponseWriter, r *http.Request, o objReq) {
 	if !ok {
 		return
 	}
-	mu := s.objLock(o.hash)
+	mu := s.objLock(s.hashDir(o.dev, o.part, o.hash))
 	mu.Lock()
 	obj, st, err := s.loadObject(s.hashDir(o.dev, o.part, o.hash))
 	if err != nil && !errors.Is(err, errBadFooter) {

@@ -188,8 +188,8 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 		srv.writeFailure(w, r, err)
 		return
 	}
-	mu := s.objLock(o.hash)
-	mu.Lock()
+	mu := s.objLock(dir)
+	lockWrite(mu, exp)
 	ok, before := srv.putAllowed(w, r, o, ts)
 	if !ok {
 		mu.Unlock()

@@ -76,7 +76,7 @@ func (s *Store) listSuffixes(dev, part string, sfxs []string) (map[string][]stri
 			if !isHash(e.Name()) {
 				continue
 			}
-			mu := s.objLock(e.Name())
+			mu := s.objLock(filepath.Join(sdir, e.Name()))
 			mu.Lock()
 			st, err := s.scanHashDir(filepath.Join(sdir, e.Name()))
 			mu.Unlock()
@@ -142,7 +142,7 @@ func (srv *Server) sync(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusUnprocessableEntity, err.Error())
 		return
 	}
-	mu := s.objLock(hash)
+	mu := s.objLock(s.hashDir(dev, part, hash))
 	mu.Lock()
 	status := s.syncConflict(dev, part, hash, f)
 	if status == 0 {

@@ -65,7 +65,7 @@ func (a *Auditor) throttle(ctx context.Context, start time.Time, read int64) {
 
 func (a *Auditor) auditObject(dev, part, hash, dir string, st *AuditorStats) {
 	s := a.s
-	mu := s.objLock(hash)
+	mu := s.objLock(dir)
 	mu.Lock()
 	state, err := s.scanHashDir(dir)
 	mu.Unlock()
@@ -124,7 +124,7 @@ func (s *Store) auditFile(path, hash string) (int64, error) {
 // <dev>/quarantined/objects/<hash>, if name is still its current file.
 func (s *Store) quarantineObject(dev, part, hash, name string) error {
 	dir := s.hashDir(dev, part, hash)
-	mu := s.objLock(hash)
+	mu := s.objLock(dir)
 	mu.Lock()
 	state, err := s.scanHashDir(dir)
 	if err != nil {

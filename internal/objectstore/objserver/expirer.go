@@ -65,7 +65,7 @@ func (e *Expirer) RunOnce(ctx context.Context) (ExpirerStats, error) {
 // means it is still to expire later (a future X-Delete-At).
 func (e *Expirer) expire(dev, part, hash, dir string, st *ExpirerStats) bool {
 	s := e.s
-	mu := s.objLock(hash)
+	mu := s.objLock(dir)
 	mu.Lock()
 	obj, state, err := s.loadObject(dir)
 	if err != nil || obj == nil {

@@ -128,7 +128,7 @@ func (s *Store) hashSuffix(sdir string) (string, error) {
 	h := md5.New()
 	n := 0
 	for _, hash := range names {
-		mu := s.objLock(hash)
+		mu := s.objLock(filepath.Join(sdir, hash))
 		mu.Lock()
 		st, err := s.scanHashDir(filepath.Join(sdir, hash))
 		mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -329,5 +330,73 @@ func TestPublishReplacesAndFallsBack(t *testing.T) {
 		if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 			t.Fatalf("%T: %d entries in %s", fsys, len(ents), dir)
 		}
+	}
+}
+
+// The replicas of one object on three devices of this node share one
+// flush: each waits for its own directory's lock only.
+func TestReplicasOnOneNodeShareAFlush(t *testing.T) {
+	n := newTestNode(t, []string{"sdb1", "sdc1", "sdd1"}, nil)
+	c := &countingFS{}
+	n.store.fs = c
+	j, err := n.store.journalFor("sdb1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.mu.Lock()
+	j.window = time.Minute // only the three announced records end the wait
+	j.mu.Unlock()
+	start := time.Now()
+	body := []byte("three replicas")
+	var pipes []*io.PipeWriter
+	done := make(chan int, 3)
+	for _, dev := range []string{"sdb1", "sdc1", "sdd1"} {
+		pr, pw := io.Pipe()
+		pipes = append(pipes, pw)
+		req, _ := http.NewRequest("PUT", n.srv.URL+"/"+dev+"/7/AUTH_a/c/o", pr)
+		req.ContentLength = int64(len(body))
+		req.Header.Set("X-Timestamp", "1700000000.10000")
+		req.Header.Set("Content-Type", "text/plain")
+		go func() {
+			r, err := n.srv.Client().Do(req)
+			if err != nil {
+				done <- 0
+				return
+			}
+			r.Body.Close()
+			done <- r.StatusCode
+		}()
+	}
+	// Every handler has announced its record before any body arrives.
+	for {
+		j.mu.Lock()
+		announced := j.expected
+		j.mu.Unlock()
+		if announced == 3 {
+			break
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("%d of 3 PUTs announced", announced)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for _, pw := range pipes {
+		go func() {
+			_, _ = pw.Write(body)
+			pw.Close()
+		}()
+	}
+	for range 3 {
+		if st := <-done; st != 201 {
+			t.Fatalf("PUT answered %d", st)
+		}
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Fatalf("the PUTs took %v: the flush waited out its window", d)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.datasyncs != 1 {
+		t.Fatalf("3 replicas took %d fdatasyncs, want 1", c.datasyncs)
 	}
 }

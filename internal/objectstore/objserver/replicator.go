@@ -135,7 +135,7 @@ func (s *Store) dropHandoff(dev, part string, local map[string]string) bool {
 	}
 	for hash, names := range files {
 		dir := s.hashDir(dev, part, hash)
-		mu := s.objLock(hash)
+		mu := s.objLock(dir)
 		mu.Lock()
 		for _, name := range names {
 			_ = os.Remove(filepath.Join(dir, name))

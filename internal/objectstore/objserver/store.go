@@ -52,7 +52,7 @@ type Store struct {
 	log *slog.Logger
 	// Striped locks: one object's check-rename-cleanup and one partition's
 	// hashes file are serialized without a lock per object.
-	objLocks  [256]sync.Mutex
+	objLocks  [4096]sync.Mutex
 	partLocks [64]sync.Mutex
 	updates   sync.WaitGroup
 	// checkedParts holds the "dev/part" keys whose hash cache this store
@@ -121,9 +121,23 @@ func (s *Store) WaitUpdates() { s.updates.Wait() }
 
 func (s *Store) now() time.Time { return s.cfg.Now() }
 
-func (s *Store) objLock(hash string) *sync.Mutex {
+// lockWrite takes an object lock for a write that announced a journal
+// record. A writer holds the lock until its record is flushed, so one that
+// has to wait for the lock cannot queue its record before that flush:
+// it withdraws the announcement rather than hold the flush up.
+func lockWrite(mu *sync.Mutex, exp *expectation) {
+	if !mu.TryLock() {
+		exp.settle()
+		mu.Lock()
+	}
+}
+
+// objLock is the lock of one hash directory. It is keyed by the directory,
+// not the hash: the replicas of one object on this node's devices are
+// written at once and must not wait for each other.
+func (s *Store) objLock(dir string) *sync.Mutex {
 	h := fnv.New32a()
-	h.Write([]byte(hash))
+	h.Write([]byte(dir))
 	return &s.objLocks[h.Sum32()%uint32(len(s.objLocks))]
 }
 
