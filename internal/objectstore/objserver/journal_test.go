@@ -135,32 +135,10 @@ func TestJournalReplayStopsAtTornRecord(t *testing.T) {
 	}
 }
 
-// gatedFS holds the first fdatasync until released, so the test knows
-// which writes queue behind it.
-type gatedFS struct {
-	osFS
-	mu        sync.Mutex
-	datasyncs int
-	gate      chan struct{}
-	entered   chan struct{}
-}
-
-func (g *gatedFS) Datasync(f *os.File) error {
-	g.mu.Lock()
-	g.datasyncs++
-	first := g.datasyncs == 1
-	g.mu.Unlock()
-	if first {
-		close(g.entered)
-		<-g.gate
-	}
-	return g.osFS.Datasync(f)
-}
-
 // Writes that arrive while a flush is under way share the next one.
 func TestJournalGroupsConcurrentWrites(t *testing.T) {
 	dir := t.TempDir()
-	g := &gatedFS{gate: make(chan struct{}), entered: make(chan struct{})}
+	g := &countingFS{gate: make(chan struct{}), entered: make(chan struct{})}
 	j, err := openJournal(dir, 0, g, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -193,17 +171,25 @@ func TestJournalGroupsConcurrentWrites(t *testing.T) {
 	}
 }
 
-// countingFS counts fdatasyncs.
+// countingFS counts fdatasyncs. With gate set, the first one closes
+// entered and waits for gate, so a test knows which writes queue behind it.
 type countingFS struct {
 	osFS
 	mu        sync.Mutex
 	datasyncs int
+	gate      chan struct{}
+	entered   chan struct{}
 }
 
 func (c *countingFS) Datasync(f *os.File) error {
 	c.mu.Lock()
 	c.datasyncs++
+	first := c.datasyncs == 1
 	c.mu.Unlock()
+	if first && c.gate != nil {
+		close(c.entered)
+		<-c.gate
+	}
 	return c.osFS.Datasync(f)
 }
 
