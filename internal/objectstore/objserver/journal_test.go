@@ -2,6 +2,7 @@ package objserver
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -384,5 +385,30 @@ func TestReplicasOnOneNodeShareAFlush(t *testing.T) {
 	defer c.mu.Unlock()
 	if c.datasyncs != 1 {
 		t.Fatalf("3 replicas took %d fdatasyncs, want 1", c.datasyncs)
+	}
+}
+
+// failingFS fails every fdatasync, as a disk that lost its data would.
+type failingFS struct{ osFS }
+
+func (failingFS) Datasync(*os.File) error { return syscall.EIO }
+
+// After a failed fdatasync nothing more is taken: the page cache may no
+// longer hold what the disk lacks.
+func TestJournalStopsAfterFailedDatasync(t *testing.T) {
+	j, err := openJournal(t.TempDir(), 0, failingFS{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	b, err := j.enqueue("sdb1", "d", "a", []byte("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.wait(); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("wait: %v, want EIO", err)
+	}
+	if _, err := j.enqueue("sdb1", "d", "b", []byte("b")); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("enqueue after the failure: %v, want EIO", err)
 	}
 }
