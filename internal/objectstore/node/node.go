@@ -7,9 +7,11 @@
 // recognizes its own devices.
 //
 // Tests start several nodes in one process; `kumo serve --roles
-// objectstore-node` starts one per host (or per loopback address). Either
-// way the proxy reaches them only over HTTP. Only a node's container
-// updates to its own container server skip the socket (local.go).
+// objectstore-node` starts one per host (or per loopback address). A
+// proxy reaches them over HTTP, except in `kumo up`, where proxy and node
+// share the process and the proxy's requests go to Handlers in process
+// (package inproc); a node's container updates to its own container
+// server skip the socket the same way.
 package node
 
 import (
@@ -23,11 +25,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"kumo/internal/objectstore/containerserver"
 	"kumo/internal/objectstore/objserver"
 	"kumo/internal/objectstore/ring"
+	"kumo/internal/platform/inproc"
 )
 
 // Config describes one storage node.
@@ -71,9 +75,11 @@ type Node struct {
 	Objects    *objserver.Store
 	Containers *containerserver.Store
 
-	servers []*http.Server
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	servers  []*http.Server
+	handlers map[string]http.Handler // by "ip:port"
+	closed   atomic.Bool
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
 }
 
 // Start creates the devices, opens the stores and serves them.
@@ -106,23 +112,27 @@ func Start(cfg Config) (*Node, error) {
 	if cfg.AccountRing != nil {
 		loc = containerserver.RingAccounts{Ring: cfg.AccountRing}
 	}
-	updater := containerserver.NewUpdater(cs, loc, nil, cfg.Log)
-	containers := containerserver.NewContainerServer(cs, updater, cfg.Log)
-	client := &http.Client{}
-	if cfg.Container != nil {
-		client.Transport = localTransport{local: containerNames(cfg), handler: containers, next: http.DefaultTransport}
-	}
+	// What this node's servers send to its own servers (container and
+	// account updates) goes in process.
+	n := &Node{Containers: cs, handlers: map[string]http.Handler{}}
+	local := &inproc.Transport{Hosts: n.handlers, Next: http.DefaultTransport, Log: cfg.Log}
+	updater := containerserver.NewUpdater(cs, loc, &http.Client{Transport: local, Timeout: 10 * time.Second}, cfg.Log)
+	n.addHandler(cfg, cfg.Container, containerserver.NewContainerServer(cs, updater, cfg.Log))
+	n.addHandler(cfg, cfg.Account, containerserver.NewAccountServer(cs, cfg.Log))
+	client := &http.Client{Transport: local}
 	obj, err := objserver.NewStore(objserver.Config{Root: cfg.Root, HashPath: objserver.HashPath(cfg.HashPath),
 		UpdateTimeout: cfg.UpdateTimeout, FallocateReserve: cfg.FallocateReserve, Log: cfg.Log, Client: client})
 	if err != nil {
 		cs.Close()
 		return nil, fmt.Errorf("node: object store: %w", err)
 	}
+	n.Objects = obj
+	n.addHandler(cfg, cfg.Object, objserver.NewServer(obj))
 	ctx, cancel := context.WithCancel(context.Background())
-	n := &Node{Objects: obj, Containers: cs, cancel: cancel}
-	n.serve(cfg.Object, objserver.NewServer(obj), cfg.Log)
-	n.serve(cfg.Container, containers, cfg.Log)
-	n.serve(cfg.Account, containerserver.NewAccountServer(cs, cfg.Log), cfg.Log)
+	n.cancel = cancel
+	n.serve(cfg.Object, cfg.Log)
+	n.serve(cfg.Container, cfg.Log)
+	n.serve(cfg.Account, cfg.Log)
 	n.wg.Add(3)
 	go func() {
 		defer n.wg.Done()
@@ -203,22 +213,38 @@ func (n *Node) audit(ctx context.Context, cfg Config) {
 	}
 }
 
-// containerNames is how the rings name this node's container server: its
-// listener's address and, with cfg.Local, the local names on its port.
-func containerNames(cfg Config) map[string]bool {
-	addr := cfg.Container.Addr().String()
-	names := map[string]bool{addr: true}
+// addHandler makes h the server on listener l (if any), under every name
+// the rings may give it: the listener's address and, with cfg.Local, the
+// local names on its port.
+func (n *Node) addHandler(cfg Config, l net.Listener, inner http.Handler) {
+	if l == nil {
+		return
+	}
+	// Once the node is closed its handlers fail every request, as its
+	// closed listeners refuse connections.
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.closed.Load() {
+			panic(http.ErrAbortHandler)
+		}
+		inner.ServeHTTP(w, r)
+	})
+	addr := l.Addr().String()
+	n.handlers[addr] = h
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return names
+		return
 	}
 	for _, a := range cfg.Local {
 		if _, p, err := net.SplitHostPort(a); err == nil && p == port {
-			names[a] = true
+			n.handlers[a] = h
 		}
 	}
-	return names
 }
+
+// Handlers are this node's servers by the "ip:port" names the rings give
+// them, for an inproc.Transport: a proxy in the same process reaches them
+// without a socket.
+func (n *Node) Handlers() map[string]http.Handler { return n.handlers }
 
 func localAddrs(ls ...net.Listener) map[string]bool {
 	m := map[string]bool{}
@@ -230,11 +256,11 @@ func localAddrs(ls ...net.Listener) map[string]bool {
 	return m
 }
 
-func (n *Node) serve(l net.Listener, h http.Handler, log *slog.Logger) {
+func (n *Node) serve(l net.Listener, log *slog.Logger) {
 	if l == nil {
 		return
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
+	srv := &http.Server{Handler: n.handlers[l.Addr().String()], ReadHeaderTimeout: 30 * time.Second}
 	n.servers = append(n.servers, srv)
 	n.wg.Add(1)
 	go func() {
@@ -268,6 +294,7 @@ func (n *Node) sweepObjects(ctx context.Context, every time.Duration, log *slog.
 
 // Close stops the servers and the background passes and waits for them.
 func (n *Node) Close() error {
+	n.closed.Store(true)
 	var errs []error
 	for _, s := range n.servers {
 		errs = append(errs, s.Close())
