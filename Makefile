@@ -59,8 +59,11 @@ fmt-check:
 	if [ -n "$$files" ]; then echo "gofmt: these files are not formatted (run gofmt -w on them):"; echo "$$files"; exit 1; fi; \
 	echo "gofmt: all files formatted"
 
+# The proxy's tests run twice: against nodes over HTTP (separate
+# processes) and in process (kumo up).
 unit:
 	$(GO) test -race -timeout 15m $(UNIT_PKGS)
+	KUMO_TEST_INPROCESS=1 $(GO) test -race -timeout 15m ./internal/objectstore/proxy/
 
 e2e:
 	$(E2E_ENV) $(GO) test -count=1 -timeout 20m $(E2E_FLAGS) ./test/e2e/

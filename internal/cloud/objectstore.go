@@ -13,7 +13,8 @@ import (
 
 // startObjectStore starts the all-in-one object store: one storage node
 // whose devices are directories under DATA/objectstore/devices, its
-// servers on loopback only (the proxy is their one client), rings built at
+// servers on loopback only (the proxy, in this process, reaches them
+// without the socket; the listeners serve replication), rings built at
 // the first start (then reloaded: `kumo admin ring` can show them), and the
 // Swift proxy, served on the object-store port. With object_store.node
 // false only the proxy runs, on the rings and hash path in swift_dir, in
@@ -67,7 +68,7 @@ func (c *Cloud) startObjectStore() error {
 		return err
 	}
 	c.swift, err = proxy.New(proxy.Config{AccountRing: acct, ContainerRing: cont, ObjectRing: obj,
-		Validator: c.tokens, IdentityURL: c.IdentityURL, Log: c.log})
+		Validator: c.tokens, IdentityURL: c.IdentityURL, Log: c.log, Local: c.storage.Handlers()})
 	return err
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -66,6 +67,12 @@ type clusterOpts struct {
 	// replicate runs the nodes' replicators (every 100 ms). Off by
 	// default: a pass racing a container PUT makes it a 202, as in Swift.
 	replicate bool
+	// inProcess hands the proxy every node's handlers (Config.Local), as
+	// kumo up does with its one node: no request goes over a socket.
+	// KUMO_TEST_INPROCESS=1 turns it on for every cluster whose object
+	// servers are not replaced or wrapped (make unit runs this package
+	// both ways).
+	inProcess bool
 }
 
 func newCluster(t testing.TB, opts ...clusterOpts) *cluster {
@@ -159,8 +166,15 @@ func newCluster(t testing.TB, opts ...clusterOpts) *cluster {
 	}}); err != nil {
 		t.Fatal(err)
 	}
+	var local map[string]http.Handler
+	if o.inProcess || (os.Getenv("KUMO_TEST_INPROCESS") == "1" && o.wrapObject == nil && o.objectHandler == nil) {
+		local = map[string]http.Handler{}
+		for _, tn := range c.nodes {
+			maps.Copy(local, tn.n.Handlers())
+		}
+	}
 	c.proxy, err = New(Config{AccountRing: c.rings[2], ContainerRing: c.rings[1], ObjectRing: c.rings[0],
-		Validator: idsvc, IdentityURL: c.idurl, Log: log, NodeTimeout: o.nodeTimeout})
+		Validator: idsvc, IdentityURL: c.idurl, Log: log, NodeTimeout: o.nodeTimeout, Local: local})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"kumo/internal/objectstore/ring"
 	"kumo/internal/platform/authn"
+	"kumo/internal/platform/inproc"
 )
 
 // Config wires a proxy to its rings, identity and storage nodes.
@@ -35,7 +36,12 @@ type Config struct {
 	NodeTimeout, ConnTimeout time.Duration
 	// MaxFileSize is the largest object (Swift's 5 GiB + 2 by default).
 	MaxFileSize int64
-	Log         *slog.Logger
+	// Local are storage servers in this process, by the "ip:port" the
+	// rings name them (node.Node.Handlers): requests to them skip the
+	// socket (package inproc). kumo up sets it; nodes elsewhere are
+	// reached over HTTP.
+	Local map[string]http.Handler
+	Log   *slog.Logger
 	// Now is the clock for timestamps and X-Delete-After.
 	Now func() time.Time
 }
@@ -45,10 +51,11 @@ const resellerPrefix = "AUTH_"
 
 // Server is the proxy's HTTP handler.
 type Server struct {
-	cfg    Config
-	client *http.Client
-	log    *slog.Logger
-	clock  tsClock
+	cfg       Config
+	client    *http.Client
+	transport *http.Transport // client's, for nodes in other processes
+	log       *slog.Logger
+	clock     tsClock
 	// infoCache caches container and account HEADs.
 	infoCache infoCache
 }
@@ -94,13 +101,17 @@ func New(cfg Config) (*Server, error) {
 		// (507, 409, 412) is replaced by a handoff before any byte is sent.
 		ExpectContinueTimeout: cfg.NodeTimeout,
 	}
-	s := &Server{cfg: cfg, client: &http.Client{Transport: tr}, log: cfg.Log}
+	var rt http.RoundTripper = tr
+	if len(cfg.Local) > 0 {
+		rt = &inproc.Transport{Hosts: cfg.Local, Next: tr, Log: cfg.Log}
+	}
+	s := &Server{cfg: cfg, client: &http.Client{Transport: rt}, log: cfg.Log, transport: tr}
 	s.clock.now = cfg.Now
 	return s, nil
 }
 
 // Close drops idle backend connections.
-func (s *Server) Close() { s.client.CloseIdleConnections() }
+func (s *Server) Close() { s.transport.CloseIdleConnections() }
 
 // req is one client request with what the proxy learnt about it.
 type req struct {

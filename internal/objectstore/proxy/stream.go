@@ -279,13 +279,16 @@ func (s *Server) pump(conns []*putConn, p putSource, quorum int, sums *bodySums)
 			}
 		}
 		if rerr != nil {
-			if settle() < quorum {
+			// A body the client cut short is the client's failure, even
+			// when the nodes failed too: its gone request cancels theirs.
+			live := settle()
+			if rerr != io.EOF {
+				return total, rerr
+			}
+			if live < quorum {
 				return total, errNoQuorum
 			}
-			if rerr == io.EOF {
-				return total, nil
-			}
-			return total, rerr
+			return total, nil
 		}
 	}
 }
