@@ -180,7 +180,7 @@ func TestSmallWritesAreJournaledBeforeRename(t *testing.T) {
 	}
 	var names []string
 	for {
-		r, size, ok := nextRecord(b)
+		r, size, ok := nextRecord(b, 0)
 		if !ok {
 			break
 		}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -45,7 +44,7 @@ func (s *Store) replayJournal(dir string) error {
 	}
 	var segs []uint64
 	for _, e := range ents {
-		if n, err := strconv.ParseUint(strings.TrimSuffix(e.Name(), ".seg"), 16, 64); err == nil && strings.HasSuffix(e.Name(), ".seg") {
+		if n, ok := parseJournalName(e.Name(), ".seg"); ok {
 			segs = append(segs, n)
 		}
 	}
@@ -58,7 +57,7 @@ func (s *Store) replayJournal(dir string) error {
 			return err
 		}
 		for {
-			rec, size, ok := nextRecord(b)
+			rec, size, ok := nextRecord(b, n)
 			if !ok {
 				break
 			}

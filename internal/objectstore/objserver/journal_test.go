@@ -2,13 +2,16 @@ package objserver
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -109,12 +112,12 @@ func TestJournalReplayStopsAtTornRecord(t *testing.T) {
 	}
 	hdir := filepath.Join("objects", "7", "abc", "0123456789abcdef0123456789abcabc")
 	var seg []byte
-	seg = appendRecord(seg, "sdb1", hdir, "1700000000.10000.data", []byte("one"))
+	seg = appendRecord(seg, 41, "sdb1", hdir, "1700000000.10000.data", []byte("one"))
 	second := len(seg)
-	seg = appendRecord(seg, "sdb1", hdir, "1700000000.20000.data", []byte("two"))
-	seg = appendRecord(seg, "sdb1", hdir, "1700000000.30000.data", []byte("three"))
+	seg = appendRecord(seg, 41, "sdb1", hdir, "1700000000.20000.data", []byte("two"))
+	seg = appendRecord(seg, 41, "sdb1", hdir, "1700000000.30000.data", []byte("three"))
 	seg[second+recordHeader+5] ^= 0xff // a bit flip in the second record
-	torn := appendRecord(nil, "sdb1", hdir, "1700000000.40000.data", []byte("four"))
+	torn := appendRecord(nil, 41, "sdb1", hdir, "1700000000.40000.data", []byte("four"))
 	seg = append(seg, torn[:len(torn)-2]...)
 	if err := os.MkdirAll(filepath.Join(root, journalDirName), 0o755); err != nil {
 		t.Fatal(err)
@@ -262,8 +265,8 @@ func TestJournalCheckpointWaitsForRenames(t *testing.T) {
 	if err != nil || b.wait() != nil {
 		t.Fatal(err, b.wait())
 	}
-	if b.seg.n != 1 {
-		t.Fatalf("b went to segment %d, want the new one", b.seg.n)
+	if b.seg.n == 0 {
+		t.Fatal("b went to the old segment")
 	}
 	time.Sleep(50 * time.Millisecond)
 	if _, err := os.Stat(filepath.Join(dir, segmentName(0))); err != nil {
@@ -410,5 +413,209 @@ func TestJournalStopsAfterFailedDatasync(t *testing.T) {
 	}
 	if _, err := j.enqueue("sdb1", "d", "b", []byte("b")); !errors.Is(err, syscall.EIO) {
 		t.Fatalf("enqueue after the failure: %v, want EIO", err)
+	}
+}
+
+// write queues one record, waits until it is durable and releases it.
+func write(t *testing.T, j *journal, name, content string) *journalBatch {
+	t.Helper()
+	b, err := j.enqueue("sdb1", "d", name, []byte(content))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.wait(); err != nil {
+		t.Fatal(err)
+	}
+	b.release()
+	return b
+}
+
+// waitFor polls cond for up to 5 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal(what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A spare is reused as the next segment (the same file: no new
+// allocation), and that segment replays its own records only, not the
+// ones its previous use left after them.
+func TestJournalReusesSpares(t *testing.T) {
+	dir := t.TempDir()
+	var stale []byte
+	for i := range 3 {
+		stale = appendRecord(stale, 7, "sdb1", "d", fmt.Sprintf("old%d", i), []byte("stale content"))
+	}
+	spare := filepath.Join(dir, spareName(7))
+	if err := os.WriteFile(spare, append(stale, make([]byte, segmentSize-len(stale))...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var before syscall.Stat_t
+	if err := syscall.Stat(spare, &before); err != nil {
+		t.Fatal(err)
+	}
+	j, err := openJournal(dir, 0, osFS{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	// As long as an old record: the next old one starts right after it.
+	b := write(t, j, "new0", "fresh content")
+	if b.seg.n != 8 || !b.seg.warm {
+		t.Fatalf("record went to segment %d (warm %v), want the spare as 8", b.seg.n, b.seg.warm)
+	}
+	var after syscall.Stat_t
+	if err := syscall.Stat(filepath.Join(dir, segmentName(8)), &after); err != nil || after.Ino != before.Ino {
+		t.Fatalf("segment 8 is not the spare's file (%v)", err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, segmentName(8)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for {
+		rec, size, ok := nextRecord(data, 8)
+		if !ok {
+			break
+		}
+		names = append(names, rec.name)
+		data = data[size:]
+	}
+	if !slices.Equal(names, []string{"new0"}) {
+		t.Fatalf("segment 8 replays %q, want only its own record", names)
+	}
+	if rec, _, ok := nextRecord(data, 7); !ok || rec.name != "old1" {
+		t.Fatal("the previous use's records are not where the test expects them")
+	}
+}
+
+// A journal that starts without a spare writes into a fallocated segment,
+// prepares a spare meanwhile and moves to it at the next flush; the cold
+// segment, once checkpointed, is zero-filled into a spare itself.
+func TestJournalWarmsUpWithoutSpares(t *testing.T) {
+	dir := t.TempDir()
+	j, err := openJournal(dir, 0, osFS{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	first := write(t, j, "a", "in the cold segment")
+	if first.seg.n != 0 || first.seg.warm {
+		t.Fatalf("first record in segment %d (warm %v), want the new cold segment 0", first.seg.n, first.seg.warm)
+	}
+	waitFor(t, "no spare prepared", func() bool {
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		return len(j.spares) == 1
+	})
+	next := write(t, j, "b", "in the spare")
+	if next.seg.n != 2 || !next.seg.warm {
+		t.Fatalf("next record in segment %d (warm %v), want the prepared spare as 2", next.seg.n, next.seg.warm)
+	}
+	waitFor(t, "the cold segment did not become a spare", func() bool {
+		info, err := os.Stat(filepath.Join(dir, spareName(0)))
+		return err == nil && info.Size() == segmentSize
+	})
+	if _, err := os.Stat(filepath.Join(dir, segmentName(0))); !os.IsNotExist(err) {
+		t.Fatalf("segment 0 still there: %v", err)
+	}
+}
+
+// A store that opens replays the records of each segment up to the first
+// one stamped with another segment's number, reads records of kumo's
+// older format, and numbers new segments past the old ones.
+func TestJournalReplayOfReusedAndLegacySegments(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "sdb1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	hdir := filepath.Join("objects", "7", "abc", "0123456789abcdef0123456789abcabc")
+	var seg []byte
+	seg = appendRecord(seg, 50, "sdb1", hdir, "1700000000.10000.data", []byte("current"))
+	seg = appendRecord(seg, 44, "sdb1", hdir, "1700000000.20000.data", []byte("stale"))
+	legacy := legacyRecord("sdb1", hdir, "1700000000.15000.meta", []byte("old format"))
+	jdir := filepath.Join(root, journalDirName)
+	if err := os.MkdirAll(jdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{segmentName(50): seg, segmentName(30): legacy} {
+		if err := os.WriteFile(filepath.Join(jdir, name), append(b, make([]byte, segmentSize-len(b))...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := NewStore(Config{Root: root, HashPath: testHashPath, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ents, err := os.ReadDir(filepath.Join(root, "sdb1", hdir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range ents {
+		got = append(got, e.Name())
+	}
+	if !slices.Equal(got, []string{"1700000000.10000.data", "1700000000.15000.meta"}) {
+		t.Fatalf("replayed %q", got)
+	}
+	if s := segments(t, root); len(s) != 0 {
+		t.Fatalf("segments left after replay: %v", s)
+	}
+	j, err := st.journalFor("sdb1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.mu.Lock()
+	n := j.seg.n
+	j.mu.Unlock()
+	if n != 51 {
+		t.Fatalf("journal opened segment %d, want 51: numbers only grow", n)
+	}
+}
+
+// legacyRecord is a record as kumo wrote it before segments were reused:
+// a 12-byte header without the segment number.
+func legacyRecord(dev, dir, name string, content []byte) []byte {
+	var payload []byte
+	for _, s := range []string{dev, dir, name} {
+		payload = binary.LittleEndian.AppendUint16(payload, uint16(len(s)))
+		payload = append(payload, s...)
+	}
+	payload = append(payload, content...)
+	b := binary.LittleEndian.AppendUint32(nil, legacyMagic)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(payload)))
+	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(payload, castagnoli))
+	return append(b, payload...)
+}
+
+// Spares beyond maxSpares, and any smaller than a segment (a small device
+// whose segments grew), are removed when the journal opens.
+func TestJournalAdoptsAtMostMaxSpares(t *testing.T) {
+	dir := t.TempDir()
+	for n, size := range map[uint64]int64{3: segmentSize, 4: segmentSize, 5: segmentSize, 9: 4096} {
+		f, err := os.Create(filepath.Join(dir, spareName(n)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Truncate(size); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	j, err := openJournal(dir, 0, osFS{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	left, _ := filepath.Glob(filepath.Join(dir, "*.spare"))
+	// Two adopted, one of them already taken as segment 10.
+	if j.seg.n != 10 || len(left) != 1 {
+		t.Fatalf("segment %d, spares left %v", j.seg.n, left)
 	}
 }
