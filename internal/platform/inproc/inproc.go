@@ -10,7 +10,8 @@
 // has been read, and its context cancelled when the client gives up. The
 // client sees Expect: 100-continue answered when the handler first reads
 // the body (httptrace's Got100Continue), a response as soon as the handler
-// writes its header and first 4 KiB or flushes, Content-Length and
+// writes its header and first 4 KiB or flushes (the rest buffered up to
+// 4 MiB ahead of the client, as socket buffers would), Content-Length and
 // Content-Type filled in as net/http does for a short answer, and a panic
 // in the handler as an error.
 package inproc
@@ -55,8 +56,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
-	pr, pw := io.Pipe()
-	w := &responseWriter{header: http.Header{}, head: req.Method == http.MethodHead, pw: pw, answer: make(chan answer, 1)}
+	pipe := newAnswerPipe()
+	w := &responseWriter{header: http.Header{}, head: req.Method == http.MethodHead, pw: pipe, answer: make(chan answer, 1)}
 	go t.serve(h, w, in, req)
 	select {
 	case a := <-w.answer:
@@ -64,13 +65,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, a.err
 		}
 		if a.resp.Body == nil {
-			a.resp.Body = pr
+			a.resp.Body = pipe
 		}
 		a.resp.Request = req
 		return a.resp, nil
 	case <-req.Context().Done():
 		// The handler sees the same context; its writes fail from now.
-		pr.CloseWithError(req.Context().Err())
+		pipe.closeRead(req.Context().Err())
 		return nil, req.Context().Err()
 	}
 }
@@ -287,7 +288,7 @@ type responseWriter struct {
 	written int64       // body bytes taken
 	buf     []byte
 	started bool // the response went to RoundTrip; writes go to pw
-	pw      *io.PipeWriter
+	pw      *answerPipe
 	answer  chan answer
 	err     error // a failed write: the client has gone
 }
@@ -404,7 +405,7 @@ func (w *responseWriter) finish() {
 	short := w.length >= 0 && w.written < w.length && !w.head && bodyAllowed(w.status)
 	if !w.started && !short {
 		w.start(int64(len(w.buf)))
-		w.pw.Close()
+		w.pw.closeWrite(nil)
 		return
 	}
 	if !w.started {
@@ -414,10 +415,10 @@ func (w *responseWriter) finish() {
 		return
 	}
 	if short {
-		w.pw.CloseWithError(io.ErrUnexpectedEOF)
+		w.pw.closeWrite(io.ErrUnexpectedEOF)
 		return
 	}
-	w.pw.Close()
+	w.pw.closeWrite(nil)
 }
 
 // abort ends a handler that panicked: no response, or a broken body.
@@ -426,7 +427,7 @@ func (w *responseWriter) abort() {
 		w.started = true
 		w.answer <- answer{err: ErrHandlerPanicked}
 	}
-	w.pw.CloseWithError(ErrHandlerPanicked)
+	w.pw.closeWrite(ErrHandlerPanicked)
 }
 
 // bodyAllowed is net/http's: 1xx, 204 and 304 answers have no body.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -339,5 +340,78 @@ func TestOtherHostsGoToNext(t *testing.T) {
 	resp.Body.Close()
 	if string(b) != "remote" {
 		t.Fatalf("got %q", b)
+	}
+}
+
+// sizeRecorder keeps the size of each write.
+type sizeRecorder struct{ sizes []int }
+
+func (s *sizeRecorder) Write(p []byte) (int, error) {
+	s.sizes = append(s.sizes, len(p))
+	return len(p), nil
+}
+
+// A handler may run up to 4 MiB ahead of its client, no further; the
+// client's io.Copy gets each of the handler's writes whole; a client that
+// closes the body fails the handler's next write.
+func TestAnswerIsBufferedAndBounded(t *testing.T) {
+	wrote := make(chan int, 16)
+	writeErr := make(chan error, 1)
+	piece := bytes.Repeat([]byte("x"), 1<<20)
+	c := client(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := 6
+		if r.URL.Path == "/close" {
+			n = 100
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(n<<20))
+		for i := range n {
+			if _, err := w.Write(piece); err != nil {
+				writeErr <- err
+				return
+			}
+			wrote <- i + 1
+		}
+	}), nil)
+	resp, err := c.Get("http://node:1/big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Nothing read yet: four pieces go into the buffer, the fifth waits.
+	for want := 1; want <= 4; want++ {
+		select {
+		case n := <-wrote:
+			if n != want {
+				t.Fatalf("wrote piece %d, want %d", n, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("handler blocked at piece %d with nothing read", want)
+		}
+	}
+	select {
+	case n := <-wrote:
+		t.Fatalf("handler wrote piece %d: more than 4 MiB ahead", n)
+	case <-time.After(100 * time.Millisecond):
+	}
+	rec := &sizeRecorder{}
+	if _, err := io.Copy(rec, resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if len(rec.sizes) != 6 || rec.sizes[0] != 1<<20 || rec.sizes[5] != 1<<20 {
+		t.Fatalf("client wrote %v", rec.sizes)
+	}
+
+	resp, err = c.Get("http://node:1/close")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	select {
+	case err := <-writeErr:
+		if !errors.Is(err, ErrClientGone) {
+			t.Fatalf("handler's write after the client left: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("handler still writing after the client closed the body")
 	}
 }
