@@ -62,6 +62,10 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 	// (journal.go); a larger one streams into a temp file fsynced on its
 	// own.
 	small := size >= 0 && size <= journalMaxFile
+	if small && !s.roomFor(o.dev, size+footerRoom) {
+		fail(w, http.StatusInsufficientStorage, "")
+		return
+	}
 	var body []byte
 	var exp *expectation
 	if small {
@@ -89,10 +93,17 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 		srv.writeFailure(w, r, err)
 		return
 	}
-	if err := f.Allocate(size); err != nil {
-		discard(f)
-		srv.writeFailure(w, r, err)
-		return
+	// A large body's space is reserved before it is read, so a full disk
+	// fails first. A small one has had roomFor: its write still fails on
+	// a full disk (delayed allocation reserves at write time), and
+	// fallocate would cost it an unwritten extent to convert (measured
+	// here: 0.10 against 0.17-0.25 ms of CPU per 4 KiB file).
+	if !small {
+		if err := f.Allocate(size); err != nil {
+			discard(f)
+			srv.writeFailure(w, r, err)
+			return
+		}
 	}
 	// The body's CRC-32C always; its MD5 unless the proxy sends its own
 	// (crc.go).
