@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -109,3 +110,39 @@ func BenchmarkPut4KiB(b *testing.B)      { benchSmallPut(b, 1) }
 func BenchmarkPut4KiBC8(b *testing.B)    { benchSmallPut(b, 8) }
 func BenchmarkDelete4KiB(b *testing.B)   { benchSmallDelete(b, 1) }
 func BenchmarkDelete4KiBC8(b *testing.B) { benchSmallDelete(b, 8) }
+
+// BenchmarkListing10k is a full JSON listing of a 10,000-object container
+// through the proxy (bench/swift.sh's swift.list_full_10000).
+func BenchmarkListing10k(b *testing.B) {
+	c := newCluster(b)
+	c.must(201, "PUT", c.acctA+"/list", c.alice, nil)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < 10000; i = next.Add(1) - 1 {
+				if err := smallReq(c, "PUT", fmt.Sprintf("%s/list/object-%05d", c.acctA, i), []byte{}, 201); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	runConc(b, 1, func(int) error {
+		req, _ := http.NewRequest("GET", c.url+c.acctA+"/list?format=json", nil)
+		req.Header.Set("X-Auth-Token", c.alice)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		n, err := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || n < 10000*100 {
+			return fmt.Errorf("listing: %d, %d bytes, %v", resp.StatusCode, n, err)
+		}
+		return nil
+	})
+}

@@ -415,3 +415,34 @@ func TestAnswerIsBufferedAndBounded(t *testing.T) {
 		t.Fatal("handler still writing after the client closed the body")
 	}
 }
+
+// A write larger than a pooled buffer (a whole listing) is handed over
+// without a copy: the handler's Write returns once the client has read it.
+func TestLargeWriteIsHandedOver(t *testing.T) {
+	body := bytes.Repeat([]byte("0123456789abcdef"), 3<<16) // 3 MiB
+	returned := make(chan struct{})
+	c := client(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body)
+		close(returned)
+	}), nil)
+	resp, err := c.Get("http://node:1/listing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	select {
+	case <-returned:
+		t.Fatal("the handler's write returned before the client read anything")
+	case <-time.After(50 * time.Millisecond):
+	}
+	got, err := io.ReadAll(resp.Body)
+	if err != nil || !bytes.Equal(got, body) {
+		t.Fatalf("read %d bytes, %v", len(got), err)
+	}
+	select {
+	case <-returned:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler's write did not return after the client read it")
+	}
+}

@@ -9,15 +9,19 @@ import (
 // answerPipe carries a handler's body to the client. Unlike io.Pipe it
 // buffers: Write copies into up to pipeLimit bytes and returns, so the
 // handler reads its next piece (from disk, say) while the client still
-// sends the last one, as a socket's buffers let a server do. WriteTo hands
-// each buffered piece to its writer whole.
+// sends the last one, as a socket's buffers let a server do. A write
+// larger than a pooled buffer (a whole listing) is not copied: it is
+// handed over as it is and Write returns once the client has taken it.
+// WriteTo hands each piece to its writer whole.
 type answerPipe struct {
 	mu      sync.Mutex
 	changed sync.Cond
 	chunks  []chunk
-	size    int   // bytes buffered
-	werr    error // the writer's end: io.EOF, or why it failed
-	rerr    error // the reader's end: why the reader stopped
+	size    int    // bytes buffered
+	added   uint64 // chunks ever queued
+	removed uint64 // chunks ever taken whole
+	werr    error  // the writer's end: io.EOF, or why it failed
+	rerr    error  // the reader's end: why the reader stopped
 }
 
 // pipeLimit is how far a handler may run ahead of its client.
@@ -28,8 +32,8 @@ type chunk struct {
 	buf  *[]byte // pooled backing array, or nil
 }
 
-// Large writes are copied into pooled 1 MiB buffers, smaller ones into
-// their own.
+// Writes of 64 KiB to 1 MiB are copied into pooled 1 MiB buffers, smaller
+// ones into their own.
 var pipeBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
 
 func newAnswerPipe() *answerPipe {
@@ -54,8 +58,22 @@ func (p *answerPipe) Write(b []byte) (int, error) {
 	if p.werr != nil {
 		return 0, io.ErrClosedPipe
 	}
+	if len(b) > 1<<20 {
+		p.chunks = append(p.chunks, chunk{data: b})
+		p.size += len(b)
+		p.added++
+		mine := p.added
+		p.changed.Broadcast()
+		for p.removed < mine && p.rerr == nil {
+			p.changed.Wait()
+		}
+		if p.removed < mine {
+			return 0, p.rerr
+		}
+		return len(b), nil
+	}
 	c := chunk{}
-	if len(b) >= 64<<10 && len(b) <= 1<<20 {
+	if len(b) >= 64<<10 {
 		c.buf = pipeBufs.Get().(*[]byte)
 		c.data = (*c.buf)[:copy(*c.buf, b)]
 	} else {
@@ -63,6 +81,7 @@ func (p *answerPipe) Write(b []byte) (int, error) {
 	}
 	p.chunks = append(p.chunks, c)
 	p.size += len(b)
+	p.added++
 	p.changed.Broadcast()
 	return len(b), nil
 }
@@ -109,6 +128,7 @@ func (p *answerPipe) taken(n int) {
 		}
 		p.chunks[0] = chunk{}
 		p.chunks = p.chunks[1:]
+		p.removed++
 	}
 	p.changed.Broadcast()
 }
