@@ -65,6 +65,9 @@ func newTestNode(t testing.TB, devs []string, tweak func(*Config)) *testNode {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Writes stay in the segments the tests expect (journal_test.go
+	// tests the warm-up on its own).
+	st.noSpareWarmUp = true
 	n := &testNode{t: t, root: root, store: st, clock: clock}
 	n.srv = httptest.NewServer(NewServer(st))
 	t.Cleanup(func() {

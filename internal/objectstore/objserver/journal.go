@@ -55,10 +55,11 @@ type journal struct {
 	seg     *segment
 	nextSeg uint64
 	spares  []string // zero-filled segment files to reuse, oldest first
-	// preparing: a spare is being written for a journal that had none.
-	preparing bool
-	err       error // a failed write or fdatasync: nothing after it can be trusted
-	closed    bool
+	// preparing: a spare is being written for a journal that had none;
+	// noWarmUp: never prepare one.
+	preparing, noWarmUp bool
+	err                 error // a failed write or fdatasync: nothing after it can be trusted
+	closed              bool
 	// expected counts writes that announced a record (expect) and have
 	// not queued it yet: the flusher waits up to window for them.
 	expected int
@@ -132,11 +133,13 @@ func newBatch() *journalBatch { return &journalBatch{done: make(chan struct{})} 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // openJournal starts a journal in dir with a new segment numbered first.
-func openJournal(dir string, first uint64, fsys fileSystem, log *slog.Logger) (*journal, error) {
+// warmUp makes it prepare a spare when it has none (tests that look at
+// segment numbers turn it off).
+func openJournal(dir string, first uint64, fsys fileSystem, log *slog.Logger, warmUp bool) (*journal, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	j := &journal{dir: dir, fs: fsys, log: log, cur: newBatch(), nextSeg: first, window: gatherWindow,
+	j := &journal{dir: dir, fs: fsys, log: log, cur: newBatch(), nextSeg: first, window: gatherWindow, noWarmUp: !warmUp,
 		work: make(chan struct{}, 1), quit: make(chan struct{}), stopped: make(chan struct{})}
 	if err := j.adoptSpares(); err != nil {
 		return nil, err
@@ -228,7 +231,7 @@ func (j *journal) newSegment() (*segment, error) {
 	}
 	seg := &segment{n: j.nextSeg, f: f, born: time.Now(), reusable: reusable, warm: warm}
 	j.nextSeg++
-	if reusable && !warm && !j.preparing && len(j.spares) == 0 {
+	if reusable && !warm && !j.noWarmUp && !j.preparing && len(j.spares) == 0 {
 		j.preparing = true
 		j.pending.Add(1)
 		go j.prepareSpare(j.nextSeg)
@@ -449,8 +452,9 @@ func (j *journal) flush() {
 	j.mu.Lock()
 	b := j.cur
 	seg := j.seg
-	full := seg.torn || seg.off > 0 && (seg.off+int64(len(b.buf)) > segmentSize || time.Since(seg.born) > checkpointAge ||
-		!seg.warm && len(j.spares) > 0)
+	// A cold segment (fallocated) gives way as soon as a spare is ready.
+	full := seg.torn || seg.off > 0 && (seg.off+int64(len(b.buf)) > segmentSize || time.Since(seg.born) > checkpointAge) ||
+		!seg.warm && len(j.spares) > 0
 	if b.n == 0 && !full {
 		j.mu.Unlock()
 		return

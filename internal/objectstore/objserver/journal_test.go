@@ -103,14 +103,23 @@ func TestJournalReplayRestoresLostFiles(t *testing.T) {
 	}
 }
 
+// replayFixture is a store root with device sdb1 and its journal
+// directory, and a hash directory's path relative to the device.
+func replayFixture(t *testing.T) (root, hdir string) {
+	t.Helper()
+	root = t.TempDir()
+	for _, d := range []string{"sdb1", journalDirName} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root, filepath.Join("objects", "7", "abc", "0123456789abcdef0123456789abcabc")
+}
+
 // Replay stops at the first record that is torn or fails its checksum:
 // nothing after it was acknowledged.
 func TestJournalReplayStopsAtTornRecord(t *testing.T) {
-	root := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(root, "sdb1"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	hdir := filepath.Join("objects", "7", "abc", "0123456789abcdef0123456789abcabc")
+	root, hdir := replayFixture(t)
 	var seg []byte
 	seg = appendRecord(seg, 41, "sdb1", hdir, "1700000000.10000.data", []byte("one"))
 	second := len(seg)
@@ -119,9 +128,6 @@ func TestJournalReplayStopsAtTornRecord(t *testing.T) {
 	seg[second+recordHeader+5] ^= 0xff // a bit flip in the second record
 	torn := appendRecord(nil, 41, "sdb1", hdir, "1700000000.40000.data", []byte("four"))
 	seg = append(seg, torn[:len(torn)-2]...)
-	if err := os.MkdirAll(filepath.Join(root, journalDirName), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	if err := os.WriteFile(filepath.Join(root, journalDirName, segmentName(41)), seg, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +149,7 @@ func TestJournalReplayStopsAtTornRecord(t *testing.T) {
 func TestJournalGroupsConcurrentWrites(t *testing.T) {
 	dir := t.TempDir()
 	g := &countingFS{gate: make(chan struct{}), entered: make(chan struct{})}
-	j, err := openJournal(dir, 0, g, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	j, err := openJournal(dir, 0, g, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +208,7 @@ func (c *countingFS) Datasync(f *os.File) error {
 func TestJournalWaitsForAnnouncedRecords(t *testing.T) {
 	c := &countingFS{}
 	dir := t.TempDir()
-	j, err := openJournal(dir, 0, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	j, err := openJournal(dir, 0, c, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +254,7 @@ func TestJournalWaitsForAnnouncedRecords(t *testing.T) {
 func TestJournalCheckpointWaitsForRenames(t *testing.T) {
 	dir := t.TempDir()
 	rec := &recordingFS{root: dir}
-	j, err := openJournal(dir, 0, rec, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	j, err := openJournal(dir, 0, rec, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,7 +405,7 @@ func (failingFS) Datasync(*os.File) error { return syscall.EIO }
 // After a failed fdatasync nothing more is taken: the page cache may no
 // longer hold what the disk lacks.
 func TestJournalStopsAfterFailedDatasync(t *testing.T) {
-	j, err := openJournal(t.TempDir(), 0, failingFS{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	j, err := openJournal(t.TempDir(), 0, failingFS{}, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -459,7 +465,7 @@ func TestJournalReusesSpares(t *testing.T) {
 	if err := syscall.Stat(spare, &before); err != nil {
 		t.Fatal(err)
 	}
-	j, err := openJournal(dir, 0, osFS{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	j, err := openJournal(dir, 0, osFS{}, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -499,7 +505,7 @@ func TestJournalReusesSpares(t *testing.T) {
 // segment, once checkpointed, is zero-filled into a spare itself.
 func TestJournalWarmsUpWithoutSpares(t *testing.T) {
 	dir := t.TempDir()
-	j, err := openJournal(dir, 0, osFS{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	j, err := openJournal(dir, 0, osFS{}, slog.New(slog.NewTextHandler(io.Discard, nil)), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -530,19 +536,12 @@ func TestJournalWarmsUpWithoutSpares(t *testing.T) {
 // one stamped with another segment's number, reads records of kumo's
 // older format, and numbers new segments past the old ones.
 func TestJournalReplayOfReusedAndLegacySegments(t *testing.T) {
-	root := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(root, "sdb1"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	hdir := filepath.Join("objects", "7", "abc", "0123456789abcdef0123456789abcabc")
+	root, hdir := replayFixture(t)
 	var seg []byte
 	seg = appendRecord(seg, 50, "sdb1", hdir, "1700000000.10000.data", []byte("current"))
 	seg = appendRecord(seg, 44, "sdb1", hdir, "1700000000.20000.data", []byte("stale"))
 	legacy := legacyRecord("sdb1", hdir, "1700000000.15000.meta", []byte("old format"))
 	jdir := filepath.Join(root, journalDirName)
-	if err := os.MkdirAll(jdir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	for name, b := range map[string][]byte{segmentName(50): seg, segmentName(30): legacy} {
 		if err := os.WriteFile(filepath.Join(jdir, name), append(b, make([]byte, segmentSize-len(b))...), 0o600); err != nil {
 			t.Fatal(err)
@@ -608,7 +607,7 @@ func TestJournalAdoptsAtMostMaxSpares(t *testing.T) {
 		}
 		f.Close()
 	}
-	j, err := openJournal(dir, 0, osFS{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	j, err := openJournal(dir, 0, osFS{}, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,7 @@ func (s *Store) journalFor(dev string) (*journal, error) {
 	if syscall.Stat(s.cfg.Root, &root) == nil && uint64(root.Dev) == fsID {
 		dir = filepath.Join(s.cfg.Root, journalDirName)
 	}
-	j, err := openJournal(dir, s.nextSegment, s.fs, s.log)
+	j, err := openJournal(dir, s.nextSegment, s.fs, s.log, !s.noSpareWarmUp)
 	if err != nil {
 		return nil, err
 	}

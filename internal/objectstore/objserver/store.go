@@ -69,7 +69,10 @@ type Store struct {
 	journalsMu  sync.Mutex
 	journals    map[uint64]*journal
 	nextSegment uint64
-	closed      bool
+	// noSpareWarmUp: journals never prepare a spare (tests that look at
+	// segment numbers).
+	noSpareWarmUp bool
+	closed        bool
 	// beforeHandoffDrop, when set by a test, runs after the replicator has
 	// decided a handoff partition may go and before it removes anything.
 	beforeHandoffDrop func()
