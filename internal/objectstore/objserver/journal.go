@@ -41,10 +41,11 @@ import (
 // is a whole segment of written blocks: a retired segment has the rest of
 // its space written with zeros, in the background, before it becomes one;
 // the next segment is a spare renamed. A journal that starts without one
-// writes its first segment into fallocated space and prepares a spare
-// meanwhile, then moves to it. Each record carries its segment's number,
-// and numbers only grow, so replay stops at the first record a previous
-// use of the file left.
+// writes into a fallocated segment; once that has taken warmUpAfter bytes
+// (a store under load, not a short-lived one) it prepares a spare and
+// moves to it. Each record carries its segment's number, and numbers only
+// grow, so replay stops at the first record a previous use of the file
+// left.
 type journal struct {
 	dir string
 	fs  fileSystem
@@ -55,11 +56,13 @@ type journal struct {
 	seg     *segment
 	nextSeg uint64
 	spares  []string // zero-filled segment files to reuse, oldest first
-	// preparing: a spare is being written for a journal that had none;
-	// noWarmUp: never prepare one.
-	preparing, noWarmUp bool
-	err                 error // a failed write or fdatasync: nothing after it can be trusted
-	closed              bool
+	// preparing: a spare is being written for a journal that had none.
+	preparing bool
+	// warmUpAfter is how much a cold segment takes before a spare is
+	// prepared (0: never).
+	warmUpAfter int64
+	err         error // a failed write or fdatasync: nothing after it can be trusted
+	closed      bool
 	// expected counts writes that announced a record (expect) and have
 	// not queued it yet: the flusher waits up to window for them.
 	expected int
@@ -84,6 +87,9 @@ const (
 	// checkpointAge bounds how long a segment lives, so an idle node
 	// does not keep records to replay for long.
 	checkpointAge = 30 * time.Second
+	// spareWarmUp is what a cold segment takes before the journal
+	// prepares a spare: a second or so of small writes under load.
+	spareWarmUp = 4 << 20
 	// gatherWindow is the longest the flusher waits for announced
 	// records before a flush: the replicas of one PUT reach the node
 	// tens of microseconds apart, and a flush costs far more.
@@ -133,13 +139,13 @@ func newBatch() *journalBatch { return &journalBatch{done: make(chan struct{})} 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // openJournal starts a journal in dir with a new segment numbered first.
-// warmUp makes it prepare a spare when it has none (tests that look at
-// segment numbers turn it off).
-func openJournal(dir string, first uint64, fsys fileSystem, log *slog.Logger, warmUp bool) (*journal, error) {
+// Once warmUpAfter bytes went into a cold segment it prepares a spare (0:
+// never; tests that look at segment numbers).
+func openJournal(dir string, first uint64, fsys fileSystem, log *slog.Logger, warmUpAfter int64) (*journal, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	j := &journal{dir: dir, fs: fsys, log: log, cur: newBatch(), nextSeg: first, window: gatherWindow, noWarmUp: !warmUp,
+	j := &journal{dir: dir, fs: fsys, log: log, cur: newBatch(), nextSeg: first, window: gatherWindow, warmUpAfter: warmUpAfter,
 		work: make(chan struct{}, 1), quit: make(chan struct{}), stopped: make(chan struct{})}
 	if err := j.adoptSpares(); err != nil {
 		return nil, err
@@ -231,13 +237,19 @@ func (j *journal) newSegment() (*segment, error) {
 	}
 	seg := &segment{n: j.nextSeg, f: f, born: time.Now(), reusable: reusable, warm: warm}
 	j.nextSeg++
-	if reusable && !warm && !j.noWarmUp && !j.preparing && len(j.spares) == 0 {
-		j.preparing = true
-		j.pending.Add(1)
-		go j.prepareSpare(j.nextSeg)
-		j.nextSeg++
-	}
 	return seg, nil
+}
+
+// warmUp starts preparing a spare when the journal writes into a cold
+// segment under load and has none. Called with j.mu held.
+func (j *journal) warmUp(seg *segment) {
+	if seg.warm || !seg.reusable || j.warmUpAfter == 0 || seg.off < j.warmUpAfter || j.preparing || len(j.spares) > 0 {
+		return
+	}
+	j.preparing = true
+	j.pending.Add(1)
+	go j.prepareSpare(j.nextSeg)
+	j.nextSeg++
 }
 
 // takeSpare renames the oldest spare to p and opens it; nil when there is
@@ -502,6 +514,9 @@ func (j *journal) flush() {
 			j.log.Error("journal write failed; small writes on this file system fail until restart", "dir", j.dir, "err", err)
 		} else {
 			seg.off += int64(len(b.buf))
+			j.mu.Lock()
+			j.warmUp(seg)
+			j.mu.Unlock()
 		}
 	}
 	b.seg, b.err = seg, err

@@ -149,7 +149,7 @@ func TestJournalReplayStopsAtTornRecord(t *testing.T) {
 func TestJournalGroupsConcurrentWrites(t *testing.T) {
 	dir := t.TempDir()
 	g := &countingFS{gate: make(chan struct{}), entered: make(chan struct{})}
-	j, err := openJournal(dir, 0, g, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
+	j, err := openJournal(dir, 0, g, slog.New(slog.NewTextHandler(io.Discard, nil)), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func (c *countingFS) Datasync(f *os.File) error {
 func TestJournalWaitsForAnnouncedRecords(t *testing.T) {
 	c := &countingFS{}
 	dir := t.TempDir()
-	j, err := openJournal(dir, 0, c, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
+	j, err := openJournal(dir, 0, c, slog.New(slog.NewTextHandler(io.Discard, nil)), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +254,7 @@ func TestJournalWaitsForAnnouncedRecords(t *testing.T) {
 func TestJournalCheckpointWaitsForRenames(t *testing.T) {
 	dir := t.TempDir()
 	rec := &recordingFS{root: dir}
-	j, err := openJournal(dir, 0, rec, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
+	j, err := openJournal(dir, 0, rec, slog.New(slog.NewTextHandler(io.Discard, nil)), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,7 +405,7 @@ func (failingFS) Datasync(*os.File) error { return syscall.EIO }
 // After a failed fdatasync nothing more is taken: the page cache may no
 // longer hold what the disk lacks.
 func TestJournalStopsAfterFailedDatasync(t *testing.T) {
-	j, err := openJournal(t.TempDir(), 0, failingFS{}, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
+	j, err := openJournal(t.TempDir(), 0, failingFS{}, slog.New(slog.NewTextHandler(io.Discard, nil)), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -465,7 +465,7 @@ func TestJournalReusesSpares(t *testing.T) {
 	if err := syscall.Stat(spare, &before); err != nil {
 		t.Fatal(err)
 	}
-	j, err := openJournal(dir, 0, osFS{}, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
+	j, err := openJournal(dir, 0, osFS{}, slog.New(slog.NewTextHandler(io.Discard, nil)), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -505,7 +505,7 @@ func TestJournalReusesSpares(t *testing.T) {
 // segment, once checkpointed, is zero-filled into a spare itself.
 func TestJournalWarmsUpWithoutSpares(t *testing.T) {
 	dir := t.TempDir()
-	j, err := openJournal(dir, 0, osFS{}, slog.New(slog.NewTextHandler(io.Discard, nil)), true)
+	j, err := openJournal(dir, 0, osFS{}, slog.New(slog.NewTextHandler(io.Discard, nil)), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -607,7 +607,7 @@ func TestJournalAdoptsAtMostMaxSpares(t *testing.T) {
 		}
 		f.Close()
 	}
-	j, err := openJournal(dir, 0, osFS{}, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
+	j, err := openJournal(dir, 0, osFS{}, slog.New(slog.NewTextHandler(io.Discard, nil)), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,11 @@ func (s *Store) journalFor(dev string) (*journal, error) {
 	if syscall.Stat(s.cfg.Root, &root) == nil && uint64(root.Dev) == fsID {
 		dir = filepath.Join(s.cfg.Root, journalDirName)
 	}
-	j, err := openJournal(dir, s.nextSegment, s.fs, s.log, !s.noSpareWarmUp)
+	warmUp := int64(spareWarmUp)
+	if s.noSpareWarmUp {
+		warmUp = 0
+	}
+	j, err := openJournal(dir, s.nextSegment, s.fs, s.log, warmUp)
 	if err != nil {
 		return nil, err
 	}
