@@ -41,7 +41,7 @@ import (
 // is a whole segment of written blocks: a retired segment has the rest of
 // its space written with zeros, in the background, before it becomes one;
 // the next segment is a spare renamed. A journal that starts without one
-// writes into a fallocated segment; once that has taken warmUpAfter bytes
+// writes into a fallocated segment; once that has taken spareWarmUp bytes
 // (a store under load, not a short-lived one) it prepares a spare and
 // moves to it. Each record carries its segment's number, and numbers only
 // grow, so replay stops at the first record a previous use of the file
@@ -173,10 +173,10 @@ func parseJournalName(name, ext string) (uint64, bool) {
 	return n, err == nil
 }
 
-// adoptSpares takes the spares a previous run left (replay turns its
-// segments into spares too), numbering new segments after them: records
-// they still hold must never match a new segment's number. Spares beyond
-// maxSpares, or smaller than a segment, are removed.
+// adoptSpares takes the spares a previous run left, numbering new
+// segments after them: the records they still hold (stamped with their
+// own number or older ones) must never match a new segment's number.
+// Spares beyond maxSpares, or smaller than a segment, are removed.
 func (j *journal) adoptSpares() error {
 	ents, err := os.ReadDir(j.dir)
 	if err != nil {
