@@ -111,7 +111,7 @@ func (srv *Server) sync(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusLengthRequired, "")
 		return
 	}
-	if !s.hasSpace(dev, r.ContentLength) {
+	if !s.hasSpace(dev, r.ContentLength, false) {
 		fail(w, http.StatusInsufficientStorage, "")
 		return
 	}

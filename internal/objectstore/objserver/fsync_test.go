@@ -179,12 +179,8 @@ func TestSmallWritesAreJournaledBeforeRename(t *testing.T) {
 		t.Fatal(err)
 	}
 	var names []string
-	for {
-		r, size, ok := nextRecord(b, 0)
-		if !ok {
-			break
-		}
-		b = b[size:]
+	recs, _ := segmentRecords(b, 0)
+	for _, r := range recs {
 		disk, err := os.ReadFile(filepath.Join(n.root, r.dev, r.dir, r.name))
 		if r.name == "1700000000.10000.data" {
 			// Removed by the DELETE: its bytes still start with the body.

@@ -116,6 +116,31 @@ func replayFixture(t *testing.T) (root, hdir string) {
 	return root, filepath.Join("objects", "7", "abc", "0123456789abcdef0123456789abcabc")
 }
 
+// openReplayed opens a store on root, which replays its journal; the
+// test closes it.
+func openReplayed(t *testing.T, root string) *Store {
+	t.Helper()
+	st, err := NewStore(Config{Root: root, HashPath: testHashPath, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	return st
+}
+
+// segmentRecords decodes the records of segment seg at the start of b, as
+// replay would, and returns what follows them.
+func segmentRecords(b []byte, seg uint64) (recs []journalRecord, rest []byte) {
+	for {
+		rec, size, ok := nextRecord(b, seg)
+		if !ok {
+			return recs, b
+		}
+		recs = append(recs, rec)
+		b = b[size:]
+	}
+}
+
 // Replay stops at the first record that is torn or fails its checksum:
 // nothing after it was acknowledged.
 func TestJournalReplayStopsAtTornRecord(t *testing.T) {
@@ -131,11 +156,7 @@ func TestJournalReplayStopsAtTornRecord(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, journalDirName, segmentName(41)), seg, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	st, err := NewStore(Config{Root: root, HashPath: testHashPath, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openReplayed(t, root)
 	ents, err := os.ReadDir(filepath.Join(root, "sdb1", hdir))
 	if err != nil || len(ents) != 1 || ents[0].Name() != "1700000000.10000.data" {
 		t.Fatalf("replayed %v (%v), want the first record only", ents, err)
@@ -483,19 +504,11 @@ func TestJournalReusesSpares(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var names []string
-	for {
-		rec, size, ok := nextRecord(data, 8)
-		if !ok {
-			break
-		}
-		names = append(names, rec.name)
-		data = data[size:]
+	recs, rest := segmentRecords(data, 8)
+	if len(recs) != 1 || recs[0].name != "new0" {
+		t.Fatalf("segment 8 replays %v, want only its own record", recs)
 	}
-	if !slices.Equal(names, []string{"new0"}) {
-		t.Fatalf("segment 8 replays %q, want only its own record", names)
-	}
-	if rec, _, ok := nextRecord(data, 7); !ok || rec.name != "old1" {
+	if stale, _ := segmentRecords(rest, 7); len(stale) == 0 || stale[0].name != "old1" {
 		t.Fatal("the previous use's records are not where the test expects them")
 	}
 }
@@ -547,11 +560,7 @@ func TestJournalReplayOfReusedAndLegacySegments(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	st, err := NewStore(Config{Root: root, HashPath: testHashPath, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openReplayed(t, root)
 	ents, err := os.ReadDir(filepath.Join(root, "sdb1", hdir))
 	if err != nil {
 		t.Fatal(err)

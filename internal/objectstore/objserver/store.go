@@ -196,8 +196,11 @@ func isMountPoint(p string) bool {
 }
 
 // hasSpace reports whether n more bytes fit on dev above the reserve.
-func (s *Store) hasSpace(dev string, n int64) bool {
-	if s.cfg.FallocateReserve == 0 && s.cfg.FallocateReservePercent == 0 {
+// Without a reserve it asks the file system only when measure is set: a
+// small PUT, which does not fallocate its file, checks for room this way
+// before it reads the body, where a large one fallocates.
+func (s *Store) hasSpace(dev string, n int64, measure bool) bool {
+	if !measure && s.cfg.FallocateReserve == 0 && s.cfg.FallocateReservePercent == 0 {
 		return true
 	}
 	var st syscall.Statfs_t
@@ -216,17 +219,6 @@ func (s *Store) hasSpace(dev string, n int64) bool {
 		return false
 	}
 	return true
-}
-
-// roomFor reports whether dev has n bytes free, whatever the reserve: the
-// check a small PUT makes before reading its body, where a large one
-// fallocates.
-func (s *Store) roomFor(dev string, n int64) bool {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(s.devPath(dev), &st); err != nil {
-		return true // the write itself will tell
-	}
-	return int64(st.Bavail)*int64(st.Bsize) >= n
 }
 
 // devices lists the device directories under Root.
