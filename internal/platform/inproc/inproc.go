@@ -107,7 +107,8 @@ func (t *Transport) serve(h http.Handler, w *responseWriter, in, req *http.Reque
 
 // serverRequest is req as a server's handler would get it.
 func serverRequest(req *http.Request) (*http.Request, error) {
-	u, err := url.ParseRequestURI(req.URL.RequestURI())
+	uri := req.URL.RequestURI()
+	u, err := url.ParseRequestURI(uri)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +125,7 @@ func serverRequest(req *http.Request) (*http.Request, error) {
 		Header:     req.Header.Clone(),
 		Host:       host,
 		RemoteAddr: req.URL.Host, // a peer in this process
-		RequestURI: req.URL.RequestURI(),
+		RequestURI: uri,
 	}
 	if in.Header == nil {
 		in.Header = http.Header{}
