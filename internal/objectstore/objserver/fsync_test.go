@@ -81,6 +81,11 @@ func (r *recordingFS) Link(f tempFile, to string) error {
 	return osFS{}.Link(f, to)
 }
 
+func (r *recordingFS) LinkPath(from, to string) error {
+	r.add("link " + r.rel(from) + " " + r.rel(to))
+	return osFS{}.LinkPath(from, to)
+}
+
 func (r *recordingFS) Datasync(f *os.File) error {
 	r.add("datasync " + r.rel(f.Name()))
 	return osFS{}.Datasync(f)
@@ -164,8 +169,13 @@ func TestSmallWritesAreJournaledBeforeRename(t *testing.T) {
 		t.Fatalf("first PUT did\n  %q\nwant\n  %q", got, want)
 	}
 	expectStatus(t, n.do("DELETE", objPath, map[string]string{"X-Timestamp": "1700000000.3"}, nil), 204, "DELETE")
-	want = []string{"create-unnamed " + hdir, "write TMP", "datasync " + seg,
-		"link TMP " + filepath.Join(hdir, "1700000000.30000.ts"), "close TMP"}
+	// A tombstone is a link of the device's shared empty file, made once
+	// its (empty) record is durable. The device's first tombstone makes
+	// that file first, durably.
+	tomb, shared := filepath.Join(hdir, "1700000000.30000.ts"), filepath.Join("sdb1", tombstoneFile)
+	want = []string{"datasync " + seg, "link " + shared + " " + tomb,
+		"create TMP", "fsync TMP", "close TMP", "rename TMP " + shared, "fsyncdir sdb1",
+		"link " + shared + " " + tomb}
 	if got := rec.take(); !slices.Equal(got, want) {
 		t.Fatalf("DELETE did\n  %q\nwant\n  %q", got, want)
 	}

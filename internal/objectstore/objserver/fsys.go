@@ -32,6 +32,8 @@ type fileSystem interface {
 	// gives it one, atomically, failing if the name exists.
 	CreateUnnamed(dir string) (tempFile, error)
 	Link(f tempFile, to string) error
+	// LinkPath gives the file at from a second name, failing if it exists.
+	LinkPath(from, to string) error
 	// Datasync makes a journal segment's written bytes durable.
 	Datasync(f *os.File) error
 	// Syncfs makes everything written on f's file system durable (a
@@ -84,6 +86,8 @@ func (osFS) Link(f tempFile, to string) error {
 	}
 	return nil
 }
+
+func (osFS) LinkPath(from, to string) error { return os.Link(from, to) }
 
 func (f *osFile) Write(p []byte) (int, error) {
 	if f.direct != nil {

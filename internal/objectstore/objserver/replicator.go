@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -227,7 +228,13 @@ func (rp *Replicator) push(ctx context.Context, n Node, dev, part, hash, name st
 	// Allow for the body at 10 MB/s on top of the node timeout.
 	ctx, cancel := context.WithTimeout(ctx, rp.s.cfg.NodeTimeout+time.Duration(info.Size()/10e6)*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, methodSync, n.URL+"/"+n.Device+"/"+part+"/"+hash+"/"+name, f)
+	var body io.Reader = f
+	if info.Size() == 0 {
+		// A shared tombstone; a Body with ContentLength 0 would be sent
+		// chunked, as of unknown length.
+		body = http.NoBody
+	}
+	req, err := http.NewRequestWithContext(ctx, methodSync, n.URL+"/"+n.Device+"/"+part+"/"+hash+"/"+name, body)
 	if err != nil {
 		return false, err
 	}
