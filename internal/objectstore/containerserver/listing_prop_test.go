@@ -91,7 +91,7 @@ func TestListingMatchesNaive(t *testing.T) {
 	for i, n := range names {
 		recs[i] = ObjectRecord{Name: n, CreatedAt: TimestampFromTime(unixSec(float64(10 + i))), ETag: "e", ContentType: "a/b"}
 	}
-	if err := s.commitObjects(ctx, ref, recs); err != nil {
+	if err := s.commitObjects(ctx, s.containerPath(ref.Device, ref.Partition, ref.Account, ref.Container), recs); err != nil {
 		t.Fatal(err)
 	}
 	pick := func() string {

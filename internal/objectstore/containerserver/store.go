@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"kumo/internal/platform/db"
 )
@@ -32,8 +33,13 @@ type Store struct {
 	// do not both initialise the info row.
 	createMu sync.Mutex
 
-	groupsMu sync.Mutex
-	groups   map[string]*groupCommit // by container database path
+	// Listing rows not yet merged into their databases (pending.go).
+	pendingMu sync.Mutex
+	pending   map[string]*pendingRows // by container database path
+	closing   bool                    // no more merges are scheduled
+	merges    sync.WaitGroup          // scheduled merges
+	// mergeDelay is defaultMergeDelay; a test of a crash sets it long.
+	mergeDelay time.Duration
 }
 
 // DefaultOpenHandles bounds the open database handles per Store. Each
@@ -48,11 +54,15 @@ func NewStore(root string, hp HashPath, maxOpen int) *Store {
 	if maxOpen <= 0 {
 		maxOpen = DefaultOpenHandles
 	}
-	return &Store{root: root, hash: hp, cache: newHandleCache(maxOpen), groups: map[string]*groupCommit{}}
+	return &Store{root: root, hash: hp, cache: newHandleCache(maxOpen),
+		pending: map[string]*pendingRows{}, mergeDelay: defaultMergeDelay}
 }
 
-// Close closes idle database handles.
-func (s *Store) Close() { s.cache.closeAll() }
+// Close merges the pending listing rows and closes idle database handles.
+func (s *Store) Close() {
+	s.flushPending()
+	s.cache.closeAll()
+}
 
 // Root is the devices directory.
 func (s *Store) Root() string { return s.root }
@@ -80,8 +90,22 @@ func (s *Store) openFile(path string) (*db.DB, error) {
 }
 
 // handle opens the database at path. With create false a missing file is
-// ErrNotFound and nothing is created.
+// ErrNotFound and nothing is created. A container's pending listing rows
+// are merged first (pending.go).
 func (s *Store) handle(path string, create bool, kind Kind, initInfo func(tx *sql.Tx) error) (*db.DB, func(), error) {
+	d, release, err := s.acquire(path, create, kind, initInfo)
+	if err != nil || kind != KindContainer {
+		return d, release, err
+	}
+	if err := s.mergeBefore(path); err != nil {
+		release()
+		return nil, nil, err
+	}
+	return d, release, nil
+}
+
+// acquire is handle without the merge.
+func (s *Store) acquire(path string, create bool, kind Kind, initInfo func(tx *sql.Tx) error) (*db.DB, func(), error) {
 	if _, err := os.Stat(path); err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
 			return nil, nil, err
