@@ -114,8 +114,12 @@ func (s *Store) scanHashDirKeep(dir string, keep bool) (objState, error) {
 			st.meta = nil
 		}
 	}
+	dev := ""
+	if len(obsolete) > 0 {
+		dev = s.deviceOf(dir)
+	}
 	for _, name := range obsolete {
-		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := s.dispose(dev, filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return st, err
 		}
 	}

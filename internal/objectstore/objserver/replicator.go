@@ -60,7 +60,7 @@ func (rp *Replicator) RunOnce(ctx context.Context) (ReplicatorStats, error) {
 		return st, err
 	}
 	for _, dev := range devs {
-		st.TmpRemoved += rp.s.cleanTmp(dev)
+		st.TmpRemoved += rp.s.cleanTmp(dev) + rp.s.cleanTrash(dev)
 		ents, err := os.ReadDir(rp.s.objectsDir(dev))
 		if err != nil {
 			continue

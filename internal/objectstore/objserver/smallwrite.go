@@ -52,7 +52,7 @@ func (s *Store) journalFor(dev string) (*journal, error) {
 	return j, nil
 }
 
-// Close checkpoints and stops the journals. Every writer (server, updater,
+// Close checkpoints and stops the journals and unlinks the trash. Every writer (server, updater,
 // expirer) must have stopped.
 func (s *Store) Close() {
 	s.journalsMu.Lock()
@@ -63,6 +63,7 @@ func (s *Store) Close() {
 	for _, j := range js {
 		j.close()
 	}
+	s.stopTrash()
 }
 
 // expectWrite announces a small write to dev's journal (see gather). It

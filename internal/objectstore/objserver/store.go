@@ -73,6 +73,8 @@ type Store struct {
 	// segment numbers).
 	noSpareWarmUp bool
 	closed        bool
+	// trash unlinks obsolete files in the background (trash.go).
+	trash *trash
 	// beforeHandoffDrop, when set by a test, runs after the replicator has
 	// decided a handoff partition may go and before it removes anything.
 	beforeHandoffDrop func()
@@ -115,6 +117,7 @@ func NewStore(cfg Config) (*Store, error) {
 	if err := s.replayJournals(); err != nil {
 		return nil, err
 	}
+	s.startTrash()
 	return s, nil
 }
 
