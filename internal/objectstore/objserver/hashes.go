@@ -1,8 +1,6 @@
 package objserver
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
@@ -14,33 +12,51 @@ import (
 )
 
 // Each partition directory caches its suffix hashes in hashes.json, as
-// Swift's hashes.pkl. A write appends its suffix to hashes.invalid instead
-// of rewriting the cache, and the next REPLICATE recomputes just those.
-// Neither file is fsynced, so a Store trusts only caches it rebuilt itself:
-// the first REPLICATE of a partition after a start rehashes it whole.
+// Swift's hashes.pkl. A write marks its suffix invalid instead of
+// rewriting the cache, and the next REPLICATE recomputes just those. The
+// cache is not fsynced, so a Store trusts only caches it rebuilt itself:
+// the first REPLICATE of a partition after a start rehashes it whole. So
+// the invalid suffixes matter only to the Store that rebuilt the cache,
+// and are kept in its memory (Swift appends them to hashes.invalid: three
+// system calls per write, and a file per partition).
 const (
 	hashesFile  = "hashes.json"
-	invalidFile = "hashes.invalid"
+	invalidFile = "hashes.invalid" // written by kumo before; removed
 )
 
 // invalidateSuffix marks one suffix of a partition for recomputation.
 func (s *Store) invalidateSuffix(dev, part, suffix string) error {
+	key := dev + "/" + part
 	mu := s.partLock(dev, part)
 	mu.Lock()
 	defer mu.Unlock()
-	pdir := s.partDir(dev, part)
-	f, err := os.OpenFile(filepath.Join(pdir, invalidFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil // partition gone: nothing cached to invalidate
+	// Checked under the lock: a rehash running now covers this write, or
+	// has finished and trusts its cache.
+	if _, checked := s.checkedParts.Load(key); !checked {
+		return nil // no cache is trusted: the next REPLICATE rehashes all
 	}
-	if err != nil {
-		return err
+	s.invalidMu.Lock()
+	defer s.invalidMu.Unlock()
+	if s.invalid == nil {
+		s.invalid = map[string]map[string]bool{}
 	}
-	_, err = f.WriteString(suffix + "\n")
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	set := s.invalid[key]
+	if set == nil {
+		set = map[string]bool{}
+		s.invalid[key] = set
 	}
-	return err
+	set[suffix] = true
+	return nil
+}
+
+// takeInvalid returns and forgets a partition's invalid suffixes; the
+// caller holds its partition lock.
+func (s *Store) takeInvalid(dev, part string) map[string]bool {
+	s.invalidMu.Lock()
+	defer s.invalidMu.Unlock()
+	set := s.invalid[dev+"/"+part]
+	delete(s.invalid, dev+"/"+part)
+	return set
 }
 
 // suffixHashes returns suffix -> hash for a partition, recomputing the
@@ -65,17 +81,13 @@ func (s *Store) suffixHashes(dev, part string, recalc []string) (map[string]stri
 			valid = true
 		}
 	}
+	invalid := s.takeInvalid(dev, part)
 	todo := map[string]bool{}
-	for _, sfx := range recalc {
+	for sfx := range invalid {
 		todo[sfx] = true
 	}
-	if b, err := os.ReadFile(filepath.Join(pdir, invalidFile)); err == nil {
-		sc := bufio.NewScanner(bytes.NewReader(b))
-		for sc.Scan() {
-			if isSuffix(sc.Text()) {
-				todo[sc.Text()] = true
-			}
-		}
+	for _, sfx := range recalc {
+		todo[sfx] = true
 	}
 	out := map[string]string{}
 	for _, e := range ents {
@@ -89,6 +101,9 @@ func (s *Store) suffixHashes(dev, part string, recalc []string) (map[string]stri
 		}
 		h, err := s.hashSuffix(filepath.Join(pdir, sfx))
 		if err != nil {
+			// The invalid suffixes are taken: trust no cache until one
+			// is rebuilt whole.
+			s.checkedParts.Delete(dev + "/" + part)
 			return nil, err
 		}
 		if h != "" {
@@ -100,10 +115,16 @@ func (s *Store) suffixHashes(dev, part string, recalc []string) (map[string]stri
 	tmp := filepath.Join(pdir, hashesFile+".tmp")
 	if err := os.WriteFile(tmp, b, 0o644); err == nil {
 		if os.Rename(tmp, filepath.Join(pdir, hashesFile)) == nil {
-			_ = os.Remove(filepath.Join(pdir, invalidFile))
+			if !valid {
+				_ = os.Remove(filepath.Join(pdir, invalidFile)) // an older kumo's
+			}
 			s.checkedParts.Store(dev+"/"+part, true)
+			return out, nil
 		}
 	}
+	// The cache was not written: trust none until one is, rather than
+	// keep track of what the old one lacks.
+	s.checkedParts.Delete(dev + "/" + part)
 	return out, nil
 }
 

@@ -156,6 +156,7 @@ func (s *Store) dropHandoff(dev, part string, local map[string]string) bool {
 	for _, name := range []string{hashesFile, hashesFile + ".tmp", invalidFile} {
 		_ = os.Remove(filepath.Join(pdir, name))
 	}
+	s.takeInvalid(dev, part)
 	err = os.Remove(pdir)
 	return err == nil || errors.Is(err, fs.ErrNotExist)
 }

@@ -59,6 +59,10 @@ type Store struct {
 	// has rebuilt once: invalidations are appended without an fsync, so a
 	// cache from before a crash may miss some and is not trusted.
 	checkedParts sync.Map
+	// invalid holds, by "dev/part", the suffixes written since their
+	// partition's trusted cache was rebuilt (hashes.go).
+	invalidMu sync.Mutex
+	invalid   map[string]map[string]bool
 	// expiring holds the hash dirs (dir -> expiringRef) written with an
 	// X-Delete-At since the Expirer's last full walk: its passes in between
 	// look at these only, not at every object.
