@@ -13,7 +13,7 @@ import (
 )
 
 // Obsolete files (the .data a DELETE or a newer PUT replaced) are renamed
-// into <dev>/trash and unlinked by a background goroutine, not in the
+// into <dev>/trash and unlinked by background goroutines, not in the
 // request. On an ext4 mounted with discard, as this machine's root is,
 // unlinking a file whose blocks reached the disk discards them before it
 // returns: 126 µs p50 and 3.5 ms p99 for a 5 KB file here, under the
@@ -23,9 +23,14 @@ import (
 
 const trashDirName = "trash"
 
-// trashQueue bounds the renamed files waiting for the unlinker; past it a
-// request unlinks its own.
+// trashQueue bounds the renamed files waiting for the unlinkers; past it
+// a request unlinks its own.
 const trashQueue = 4096
+
+// trashUnlinkers unlink at once: the disk takes discards in parallel
+// (10,000 unlinks of 5 KB files per second here with one, 18,000 with two,
+// 22,000 with four), and under 32 DELETE clients one fell behind.
+const trashUnlinkers = 4
 
 type trash struct {
 	mu     sync.RWMutex // held to send on ch; closed under it
@@ -40,13 +45,15 @@ func (s *Store) trashDir(dev string) string { return filepath.Join(s.cfg.Root, d
 
 func (s *Store) startTrash() {
 	t := &trash{ch: make(chan string, trashQueue), prefix: strconv.FormatInt(time.Now().UnixNano(), 36) + "-"}
-	t.done.Add(1)
-	go func() {
-		defer t.done.Done()
-		for p := range t.ch {
-			_ = os.Remove(p)
-		}
-	}()
+	for range trashUnlinkers {
+		t.done.Add(1)
+		go func() {
+			defer t.done.Done()
+			for p := range t.ch {
+				_ = os.Remove(p)
+			}
+		}()
+	}
 	s.trash = t
 }
 
