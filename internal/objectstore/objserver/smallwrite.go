@@ -129,20 +129,10 @@ func (s *Store) removeEmptyDirs(dev, dir string) {
 // writes content there and closes it.
 func (s *Store) publishTemp(f tempFile, unnamed bool, dev, dir, name string, content []byte, exp *expectation) error {
 	defer exp.settle()
-	// The announcement already found the journal; only unannounced
-	// writes look it up (a stat of the device).
-	var j *journal
-	var err error
-	if exp != nil {
-		j = exp.j
-	} else if j, err = s.journalFor(dev); err != nil {
+	j, rel, err := s.journalOf(dev, dir, exp)
+	if err != nil {
 		discard(f)
 		return err
-	}
-	rel, err := filepath.Rel(s.devPath(dev), dir)
-	if err != nil || !filepath.IsLocal(rel) {
-		discard(f)
-		return fmt.Errorf("objserver: %s is not inside device %s", dir, dev)
 	}
 	// The file is written before its record is queued: a failed write
 	// leaves nothing to replay.
@@ -156,11 +146,7 @@ func (s *Store) publishTemp(f tempFile, unnamed bool, dev, dir, name string, con
 			return err
 		}
 	}
-	b, err := j.enqueue(dev, rel, name, content)
-	exp.settle()
-	if err == nil {
-		err = b.wait()
-	}
+	b, err := journalWait(j, dev, rel, name, content, exp)
 	if err != nil {
 		discard(f)
 		return err
@@ -177,6 +163,39 @@ func (s *Store) publishTemp(f tempFile, unnamed bool, dev, dir, name string, con
 		return s.replaceUnsynced(dev, dir, name, content)
 	}
 	return err
+}
+
+// journalOf returns the journal of dev (exp's, when the write was
+// announced: only unannounced writes look it up, a stat of the device)
+// and dir's path inside dev, as a record names it.
+func (s *Store) journalOf(dev, dir string, exp *expectation) (*journal, string, error) {
+	var j *journal
+	var err error
+	if exp != nil {
+		j = exp.j
+	} else if j, err = s.journalFor(dev); err != nil {
+		return nil, "", err
+	}
+	rel, err := filepath.Rel(s.devPath(dev), dir)
+	if err != nil || !filepath.IsLocal(rel) {
+		return nil, "", fmt.Errorf("objserver: %s is not inside device %s", dir, dev)
+	}
+	return j, rel, nil
+}
+
+// journalWait queues the record of dev/rel/name, settles exp, and waits
+// until the record is durable; the caller releases the batch once the
+// file has its name.
+func journalWait(j *journal, dev, rel, name string, content []byte, exp *expectation) (*journalBatch, error) {
+	b, err := j.enqueue(dev, rel, name, content)
+	exp.settle()
+	if err == nil {
+		err = b.wait()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // replaceUnsynced writes content to a temp file and renames it to

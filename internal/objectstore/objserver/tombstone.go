@@ -2,7 +2,6 @@ package objserver
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -28,22 +27,11 @@ func (s *Store) tombstonePath(dev string) string { return filepath.Join(s.devPat
 // then linked to the device's shared empty file. exp is as for publish.
 func (s *Store) writeTombstone(dev, dir, name string, exp *expectation) error {
 	defer exp.settle()
-	var j *journal
-	var err error
-	if exp != nil {
-		j = exp.j
-	} else if j, err = s.journalFor(dev); err != nil {
+	j, rel, err := s.journalOf(dev, dir, exp)
+	if err != nil {
 		return err
 	}
-	rel, err := filepath.Rel(s.devPath(dev), dir)
-	if err != nil || !filepath.IsLocal(rel) {
-		return fmt.Errorf("objserver: %s is not inside device %s", dir, dev)
-	}
-	b, err := j.enqueue(dev, rel, name, nil)
-	exp.settle()
-	if err == nil {
-		err = b.wait()
-	}
+	b, err := journalWait(j, dev, rel, name, nil, exp)
 	if err != nil {
 		return err
 	}
