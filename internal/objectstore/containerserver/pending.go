@@ -141,8 +141,7 @@ func (s *Store) PutObjectRecord(ctx context.Context, ref ContainerRef, rec Objec
 		return err
 	}
 	p.recs = append(p.recs, rec)
-	if p.timer == nil && !s.closing {
-		s.merges.Add(1)
+	if p.timer == nil && s.scheduleMerge() {
 		p.timer = time.AfterFunc(s.mergeDelay, func() {
 			defer s.merges.Done()
 			p.mu.Lock()
@@ -154,6 +153,18 @@ func (s *Store) PutObjectRecord(ctx context.Context, ref ContainerRef, rec Objec
 		})
 	}
 	return nil
+}
+
+// scheduleMerge counts a merge about to be scheduled, unless the store is
+// closing.
+func (s *Store) scheduleMerge() bool {
+	s.mergesMu.Lock()
+	defer s.mergesMu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.merges.Add(1)
+	return true
 }
 
 // checkLive fails unless the container exists and is not deleted. The
@@ -263,8 +274,10 @@ func (p *pendingRows) emptyFile() error {
 // flushPending merges every container's pending rows; Close calls it
 // after stopping the timers.
 func (s *Store) flushPending() {
-	s.pendingMu.Lock()
+	s.mergesMu.Lock()
 	s.closing = true
+	s.mergesMu.Unlock()
+	s.pendingMu.Lock()
 	var ps []*pendingRows
 	for _, p := range s.pending {
 		ps = append(ps, p)

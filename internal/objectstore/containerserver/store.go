@@ -36,8 +36,9 @@ type Store struct {
 	// Listing rows not yet merged into their databases (pending.go).
 	pendingMu sync.Mutex
 	pending   map[string]*pendingRows // by container database path
-	closing   bool                    // no more merges are scheduled
-	merges    sync.WaitGroup          // scheduled merges
+	mergesMu  sync.Mutex
+	closing   bool           // no more merges are scheduled; under mergesMu
+	merges    sync.WaitGroup // scheduled merges
 	// mergeDelay is defaultMergeDelay; a test of a crash sets it long.
 	mergeDelay time.Duration
 }
