@@ -11,8 +11,9 @@
 // writes independently converge: the Replicator exchanges rows added since a
 // per-peer sync point, in both directions, over the REPLICATE verb.
 //
-// Object updates to one container are group-committed (concurrent updates
-// share one fsync'd transaction, the job of Swift's .pending file). The
+// Object updates to a container are appended to its pending file, as
+// Swift's .pending, and merged into the database in batches; every other
+// open of the database merges first (pending.go). The
 // Updater reports each container's counters to its account replicas; what
 // is still unreported lives in the container database, so a sweep retries
 // after failures or restarts. RingAccounts and RingPeers adapt the

@@ -114,6 +114,33 @@ func TestPendingRowsSurviveACrash(t *testing.T) {
 	}
 }
 
+// Close merges what is pending and leaves the pending file empty.
+func TestCloseMergesPendingRows(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(root+"/sda", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := NewStore(root, testHash, 16)
+	s.mergeDelay = time.Hour
+	ctx := context.Background()
+	ref := ContainerRef{Device: "sda", Account: "AUTH_bench", Container: "c"}
+	if _, err := s.PutContainer(ctx, ref, "0000000001.00000", 0, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutObjectRecord(ctx, ref, row("a")); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	after := NewStore(root, testHash, 16)
+	defer after.Close()
+	if st, err := os.Stat(pendingFile(after, ref)); err != nil || st.Size() != 0 {
+		t.Fatalf("pending file after Close: %v %v", st, err)
+	}
+	if n := rowsInDB(t, after, ref); n != 1 {
+		t.Fatalf("%d rows in the database after Close, want 1", n)
+	}
+}
+
 // A deleted container refuses rows; one with pending rows is not empty.
 func TestPendingRowsAndContainerDeletes(t *testing.T) {
 	s, ref := benchStore(t)
