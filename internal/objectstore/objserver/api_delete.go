@@ -86,7 +86,7 @@ func (srv *Server) deleteLocked(o objReq, ts Timestamp, ifDeleteAt int64, exp *e
 		return http.StatusConflict, orig, nil
 	}
 	if orig.Compare(ts) < 0 {
-		if err := s.writeTombstone(o.dev, s.hashDir(o.dev, o.part, o.hash), ts.Internal()+extTomb, exp); err != nil {
+		if err := s.writeTombstone(o.dev, s.hashDir(o.dev, o.part, o.hash), ts, st, exp); err != nil {
 			return 0, orig, err
 		}
 	}

@@ -211,7 +211,7 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 	if err == nil && (before.base != nil || before.meta != nil) {
 		// Remove what the new version replaces (nothing when there was
 		// no version before).
-		_, err = s.scanHashDir(dir)
+		err = s.disposeReplaced(before, ts)
 	}
 	mu.Unlock()
 	if err != nil {

@@ -84,7 +84,7 @@ func (e *Expirer) expire(dev, part, hash, dir string, st *ExpirerStats) bool {
 		ts = Timestamp{ticks: newest.ticks + 1}
 	}
 	name := obj.meta["name"]
-	err = s.writeTombstone(dev, dir, ts.Internal()+extTomb, nil)
+	err = s.writeTombstone(dev, dir, ts, state, nil)
 	mu.Unlock()
 	if err != nil {
 		s.log.Warn("expirer: tombstone", "path", dir, "err", err)

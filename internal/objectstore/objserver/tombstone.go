@@ -22,11 +22,14 @@ const tombstoneFile = "tombstone"
 
 func (s *Store) tombstonePath(dev string) string { return filepath.Join(s.devPath(dev), tombstoneFile) }
 
-// writeTombstone makes dir/name a tombstone: durable through the journal
+// writeTombstone makes dir/<ts>.ts a tombstone: durable through the journal
 // (an empty record, which replay turns into an empty file of its own),
 // then linked to the device's shared empty file. exp is as for publish.
-func (s *Store) writeTombstone(dev, dir, name string, exp *expectation) error {
+// prior is what the caller's scan of dir under the object lock found: the
+// files the tombstone replaces go without another read of dir.
+func (s *Store) writeTombstone(dev, dir string, ts Timestamp, prior objState, exp *expectation) error {
 	defer exp.settle()
+	name := ts.Internal() + extTomb
 	j, rel, err := s.journalOf(dev, dir, exp)
 	if err != nil {
 		return err
@@ -44,8 +47,7 @@ func (s *Store) writeTombstone(dev, dir, name string, exp *expectation) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.scanHashDir(dir)
-	return err
+	return s.disposeReplaced(prior, ts)
 }
 
 // linkTombstone links the device's shared empty file as dir/name, making
