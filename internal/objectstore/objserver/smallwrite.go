@@ -94,7 +94,7 @@ func (s *Store) publish(dev, dir, name string, content []byte, exp *expectation)
 // <dev>/tmp where the file system has no O_TMPFILE.
 func (s *Store) newSmall(dev, dir string) (f tempFile, unnamed bool, err error) {
 	for range 3 {
-		if err = os.MkdirAll(dir, 0o755); err != nil {
+		if err = mkdirFirst(dir); err != nil {
 			return nil, false, err
 		}
 		if f, err = s.fs.CreateUnnamed(dir); !errors.Is(err, fs.ErrNotExist) {
@@ -110,6 +110,29 @@ func (s *Store) newSmall(dev, dir string) (f tempFile, unnamed bool, err error) 
 		return f, false, err
 	}
 	return nil, false, err
+}
+
+// mkdirFirst makes dir and its missing parents, trying each mkdir before
+// looking: a new object's hash directory is missing, and so, with
+// Swift's 4096 suffixes per partition, is its suffix directory, where
+// os.MkdirAll would stat every level before making one (three system
+// calls instead of five, one instead of three when the suffix is there).
+// A dir that exists as a file is left for the next call in it to fail on.
+func mkdirFirst(dir string) error {
+	err := os.Mkdir(dir, 0o755)
+	if errors.Is(err, fs.ErrNotExist) {
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return err
+		}
+		if err = mkdirFirst(parent); err == nil {
+			err = os.Mkdir(dir, 0o755)
+		}
+	}
+	if err == nil || errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	return err
 }
 
 // removeEmptyDirs removes dir and its parents up to the objects dir while
