@@ -19,7 +19,7 @@ import (
 // survive a crash of kumo (the kernel holds them), not necessarily a power
 // loss, which is all Swift promises of listings too; the objects
 // themselves were fsynced on a quorum before the client heard 201. The
-// rows reach the database in batches: a merge runs 10 ms after an
+// rows reach the database in batches: a merge runs 50 ms after an
 // append, and everything else that opens the database (a listing, a HEAD,
 // a container PUT or DELETE, replication, the account updater) merges what
 // is pending first, so it sees every acknowledged row. A pending file
@@ -30,7 +30,7 @@ import (
 
 // defaultMergeDelay is how long appended rows wait for others to share
 // their transaction (Store.mergeDelay).
-const defaultMergeDelay = 10 * time.Millisecond
+const defaultMergeDelay = 50 * time.Millisecond
 
 const pendingSuffix = ".pending"
 
