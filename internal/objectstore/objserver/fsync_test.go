@@ -125,10 +125,11 @@ func TestLargeWritesAreFsyncedBeforeRenameAndDirectoryAfter(t *testing.T) {
 
 	expectStatus(t, n.put(objPath, "1700000000.1", large, nil), 201, "first PUT")
 	// New directories: each parent is fsynced once it gains an entry, all
-	// before the rename that publishes the object.
+	// before the rename that publishes the object (objects/ itself was
+	// made, and sdb1 fsynced, when the store opened: topdir_test.go).
 	want := []string{
 		"create TMP", "write TMP", "fsync TMP", "close TMP",
-		"fsyncdir sdb1", "fsyncdir " + filepath.Join("sdb1", "objects"), "fsyncdir " + obj, "fsyncdir " + sfx,
+		"fsyncdir " + filepath.Join("sdb1", "objects"), "fsyncdir " + obj, "fsyncdir " + sfx,
 		"rename TMP " + filepath.Join(hdir, "1700000000.10000.data"),
 		"fsyncdir " + hdir,
 	}

@@ -121,6 +121,7 @@ func NewStore(cfg Config) (*Store, error) {
 	if err := s.replayJournals(); err != nil {
 		return nil, err
 	}
+	s.spreadObjects()
 	s.startTrash()
 	return s, nil
 }
