@@ -7,6 +7,7 @@ import (
 	"hash"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 
 	"kumo/internal/objectstore/bodyhash"
@@ -54,7 +55,7 @@ func (srv *Server) get(w http.ResponseWriter, r *http.Request, o objReq) {
 	}
 	sum, want, doneHash := bodyCheck(obj)
 	defer doneHash()
-	body := &verifyingReader{sr: io.NewSectionReader(f, 0, obj.dataLen), size: obj.dataLen, h: sum}
+	body := &verifyingReader{sr: io.NewSectionReader(f, 0, obj.dataLen), file: f, size: obj.dataLen, h: sum}
 	http.ServeContent(wholeBodyWriter{w, body}, r, "", obj.timestamp().Ceil(), body)
 	if body.done && hex.EncodeToString(body.h.Sum(nil)) != want {
 		// As Swift's diskfile reader: a whole read that does not match the
@@ -89,6 +90,7 @@ func bodyMatches(obj *object, data []byte) bool {
 // verifyingReader hashes the body when it is read whole, from start to end.
 type verifyingReader struct {
 	sr   *io.SectionReader
+	file *os.File // sr's, for sendDirect
 	size int64
 	pos  int64
 	h    hash.Hash

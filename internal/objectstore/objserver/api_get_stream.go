@@ -27,7 +27,10 @@ func (bw wholeBodyWriter) ReadFrom(src io.Reader) (int64, error) {
 	if !ok || lr.R != io.Reader(v) || !v.seq || v.pos != 0 || lr.N != v.size {
 		return io.Copy(writerOnly{bw.ResponseWriter}, src)
 	}
-	n, err := v.sendWhole(bw.ResponseWriter)
+	n, err, ok := v.sendDirect(bw.ResponseWriter, v.file)
+	if !ok {
+		n, err = v.sendWhole(bw.ResponseWriter)
+	}
 	lr.N -= n
 	return n, err
 }

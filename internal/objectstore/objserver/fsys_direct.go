@@ -31,8 +31,10 @@ var directBufs = sync.Pool{New: func() any {
 }}
 
 // setDirect turns O_DIRECT on or off for the open file.
-func (f *osFile) setDirect(on bool) error {
-	fd := f.Fd()
+func (f *osFile) setDirect(on bool) error { return setODirect(f.Fd(), on) }
+
+// setODirect turns O_DIRECT on or off for the open file descriptor fd.
+func setODirect(fd uintptr, on bool) error {
 	flags, _, e := syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_GETFL, 0)
 	if e != 0 {
 		return e
