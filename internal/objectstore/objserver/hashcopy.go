@@ -7,41 +7,65 @@ import "io"
 // O_DIRECT writes), and writes every byte to h (the hashes) on another
 // goroutine at the same time: a large upload's MD5 then runs alongside its
 // reads from the connection and writes to the disk instead of after each
-// of them. bufs
-// take turns: one is read into and written while the other is still being
-// hashed. When hashCopy returns without error, h has seen exactly the
-// bytes copied.
+// of them. The writes run on a goroutine of their own too, in order, so
+// the next buffer is read from the connection while the last one goes to
+// the disk: an O_DIRECT write waits for the device, and while it did the
+// proxy could not hand this replica the next chunk, which held up the
+// other replicas of the upload. bufs take turns: one is read into while
+// the other is hashed and written. When hashCopy returns without error, h
+// has seen exactly the bytes copied.
 func hashCopy(dst io.Writer, h io.Writer, src io.Reader, bufs [2][]byte) (int64, error) {
-	chunks := make(chan []byte, 2)
-	hashed := make(chan struct{}, 2)
+	type written struct {
+		n   int
+		err error
+	}
+	toHash, hashed := make(chan []byte, 2), make(chan struct{}, 2)
+	toWrite, wrote := make(chan []byte, 2), make(chan written, 2)
 	go func() {
-		for b := range chunks {
+		for b := range toHash {
 			h.Write(b)
 			hashed <- struct{}{}
+		}
+	}()
+	go func() {
+		var failed error
+		for b := range toWrite {
+			if failed != nil {
+				// Nothing after a failed write: the file is dropped.
+				wrote <- written{0, failed}
+				continue
+			}
+			n, err := dst.Write(b)
+			if err == nil && n != len(b) {
+				err = io.ErrShortWrite
+			}
+			failed = err
+			wrote <- written{n, err}
 		}
 	}()
 	inFlight := 0
 	var total int64
 	var err error
+	// settle waits for the oldest buffer's hash and write.
+	settle := func() error {
+		<-hashed
+		w := <-wrote
+		inFlight--
+		total += int64(w.n)
+		return w.err
+	}
 	for k := 0; ; k++ {
 		if inFlight == 2 {
-			<-hashed // chunk k-2's hash, whose buffer is reused now
-			inFlight--
+			if err = settle(); err != nil {
+				break
+			}
 		}
 		buf := bufs[k&1]
 		n, rerr := fill(src, buf)
 		if n > 0 {
-			chunks <- buf[:n]
+			toHash <- buf[:n]
+			toWrite <- buf[:n]
 			inFlight++
-			wn, werr := dst.Write(buf[:n])
-			total += int64(wn)
-			if werr == nil && wn != n {
-				werr = io.ErrShortWrite
-			}
-			if werr != nil {
-				err = werr
-				break
-			}
 		}
 		if rerr != nil {
 			if rerr != io.EOF {
@@ -50,9 +74,12 @@ func hashCopy(dst io.Writer, h io.Writer, src io.Reader, bufs [2][]byte) (int64,
 			break
 		}
 	}
-	close(chunks)
-	for ; inFlight > 0; inFlight-- {
-		<-hashed
+	close(toHash)
+	close(toWrite)
+	for inFlight > 0 {
+		if werr := settle(); err == nil {
+			err = werr
+		}
 	}
 	return total, err
 }

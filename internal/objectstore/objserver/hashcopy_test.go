@@ -5,8 +5,10 @@ import (
 	"crypto/md5"
 	"errors"
 	"io"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 // hashCopy copies and hashes every byte, whatever sizes the reads come
@@ -45,3 +47,59 @@ func TestHashCopy(t *testing.T) {
 type failWriter struct{ err error }
 
 func (f failWriter) Write([]byte) (int, error) { return 0, f.err }
+
+// blockedWriter holds its first write until released.
+type blockedWriter struct {
+	release chan struct{}
+	first   bool
+	out     bytes.Buffer
+}
+
+func (w *blockedWriter) Write(p []byte) (int, error) {
+	if !w.first {
+		w.first = true
+		<-w.release
+	}
+	return w.out.Write(p)
+}
+
+// countingReader counts what was read from it.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// While a write waits for the disk, the next buffer is read from the
+// connection.
+func TestHashCopyReadsWhileWriting(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789abcdef"), 64)
+	src := &countingReader{r: bytes.NewReader(data)}
+	dst := &blockedWriter{release: make(chan struct{})}
+	bufs := [2][]byte{make([]byte, 256), make([]byte, 256)}
+	done := make(chan error, 1)
+	go func() {
+		_, err := hashCopy(dst, md5.New(), src, bufs)
+		done <- err
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for src.n.Load() < 512 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	got := src.n.Load()
+	close(dst.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got < 512 {
+		t.Fatalf("%d bytes were read while the first write waited, want the second buffer's too", got)
+	}
+	if !bytes.Equal(dst.out.Bytes(), data) {
+		t.Fatal("the copy differs")
+	}
+}
