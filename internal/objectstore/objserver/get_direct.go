@@ -15,7 +15,7 @@ import (
 // throughput moved by a third between runs. Large objects are written
 // with O_DIRECT too (fsys_direct.go): neither way goes through the page
 // cache, as Swift drops large objects from it. A reader goroutine keeps
-// directAhead chunks read ahead, as the kernel's readahead did.
+// up to directAhead chunks read ahead, as the kernel's readahead did.
 
 // directAhead is how many 1 MiB chunks are read ahead of the connection.
 const directAhead = 4
@@ -30,7 +30,7 @@ type readChunk struct {
 // with nothing sent, when the file system does not take O_DIRECT reads:
 // the caller then reads through the page cache.
 func (v *verifyingReader) sendDirect(w io.Writer, f *os.File) (sent int64, err error, ok bool) {
-	if v.size < directMin || setODirect(f.Fd(), true) != nil {
+	if f == nil || v.size < directMin || setODirect(f.Fd(), true) != nil {
 		return 0, nil, false
 	}
 	fd := int(f.Fd())
