@@ -211,7 +211,7 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 	if err == nil && (before.base != nil || before.meta != nil) {
 		// Remove what the new version replaces (nothing when there was
 		// no version before).
-		err = s.disposeReplaced(before, ts)
+		err = s.disposeReplaced(o.dev, before, ts)
 	}
 	mu.Unlock()
 	if err != nil {

@@ -130,23 +130,16 @@ func (s *Store) scanHashDirKeep(dir string, keep bool) (objState, error) {
 	return st, nil
 }
 
-// disposeReplaced removes what a new file at ts made obsolete, from the
-// state a scan under the same object lock returned (nothing else writes
-// the directory meanwhile): the base, and a .meta older than ts. It spares
-// the second read of the directory a scan would cost.
-func (s *Store) disposeReplaced(prior objState, ts Timestamp) error {
-	var replaced []string
+// disposeReplaced removes what a new file at ts on dev made obsolete, from
+// the state a scan under the same object lock returned (nothing else
+// writes the directory meanwhile): the base, and a .meta older than ts.
+// It spares the second read of the directory a scan would cost.
+func (s *Store) disposeReplaced(dev string, prior objState, ts Timestamp) error {
 	for _, f := range []*ondiskFile{prior.base, prior.meta} {
-		if f != nil && f.ts.Compare(ts) < 0 {
-			replaced = append(replaced, f.name)
+		if f == nil || f.ts.Compare(ts) >= 0 {
+			continue
 		}
-	}
-	if len(replaced) == 0 {
-		return nil
-	}
-	dev := s.deviceOf(prior.dir)
-	for _, name := range replaced {
-		if err := s.dispose(dev, filepath.Join(prior.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := s.dispose(dev, filepath.Join(prior.dir, f.name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 	}

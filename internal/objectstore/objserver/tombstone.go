@@ -47,7 +47,7 @@ func (s *Store) writeTombstone(dev, dir string, ts Timestamp, prior objState, ex
 	if err != nil {
 		return err
 	}
-	return s.disposeReplaced(prior, ts)
+	return s.disposeReplaced(dev, prior, ts)
 }
 
 // linkTombstone links the device's shared empty file as dir/name, making
