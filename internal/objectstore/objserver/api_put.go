@@ -125,6 +125,9 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 		buf := copyBufs.Get().(*[]byte)
 		n, err = io.CopyBuffer(io.MultiWriter(fileWriter{f}, sums), r.Body, *buf)
 		copyBufs.Put(buf)
+	case isWriterTo(r.Body):
+		// An in-process upload lends its chunks (copyLent).
+		n, err = copyLent(fileWriter{f}, sums, r.Body.(io.WriterTo))
 	default:
 		// Aligned buffers: the O_DIRECT writes go without a copy.
 		b1, b2 := directBufs.Get().(*[]byte), directBufs.Get().(*[]byte)

@@ -97,3 +97,53 @@ func fill(src io.Reader, buf []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// copyLent copies a body that writes itself out (io.WriterTo: an
+// in-process proxy's upload, whose chunks come as the proxy's own 1 MiB
+// buffers, inproc's body.WriteTo) to dst, and writes every byte to h at
+// the same time. Each chunk is written to dst straight from the sender's
+// buffer, with no copy: an aligned one goes to the disk with O_DIRECT as
+// it is. The sender may reuse a buffer once Write returns, so Write waits
+// for both the disk write and the hash; the proxy meanwhile reads the next
+// chunk from its client into its other buffer, as hashCopy's write-behind
+// does for a body that comes through a socket.
+func copyLent(dst io.Writer, h io.Writer, src io.WriterTo) (int64, error) {
+	w := &lentWriter{dst: dst, toHash: make(chan []byte), hashed: make(chan struct{})}
+	go func() {
+		for b := range w.toHash {
+			h.Write(b)
+			w.hashed <- struct{}{}
+		}
+	}()
+	n, err := src.WriteTo(w)
+	close(w.toHash)
+	return n, err
+}
+
+type lentWriter struct {
+	dst    io.Writer
+	toHash chan []byte
+	hashed chan struct{}
+	failed error
+}
+
+func (w *lentWriter) Write(b []byte) (int, error) {
+	if w.failed != nil {
+		return 0, w.failed
+	}
+	w.toHash <- b
+	n, err := w.dst.Write(b)
+	<-w.hashed // b is the sender's again only once h is done with it
+	if err == nil && n != len(b) {
+		err = io.ErrShortWrite
+	}
+	w.failed = err
+	return n, err
+}
+
+// isWriterTo reports whether a request body can write itself out: net/http's
+// server bodies cannot, inproc's can.
+func isWriterTo(body io.Reader) bool {
+	_, ok := body.(io.WriterTo)
+	return ok
+}

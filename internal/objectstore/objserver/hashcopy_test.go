@@ -103,3 +103,58 @@ func TestHashCopyReadsWhileWriting(t *testing.T) {
 		t.Fatal("the copy differs")
 	}
 }
+
+// lender writes data to w in chunks of one reused buffer, and scribbles
+// over the buffer as soon as each Write returns, as a proxy refilling it
+// from its client would.
+type lender struct {
+	data  []byte
+	chunk int
+}
+
+func (l lender) WriteTo(w io.Writer) (int64, error) {
+	buf := make([]byte, l.chunk)
+	var n int64
+	for off := 0; off < len(l.data); off += l.chunk {
+		c := copy(buf, l.data[off:])
+		m, err := w.Write(buf[:c])
+		n += int64(m)
+		clear(buf)
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// slowHash hashes slowly, so a Write that returned before its hash was
+// done would let the lender's scribbles into it.
+type slowHash struct{ h io.Writer }
+
+func (s slowHash) Write(p []byte) (int, error) {
+	time.Sleep(time.Millisecond)
+	return s.h.Write(p)
+}
+
+// copyLent writes and hashes each lent chunk before it gives it back, and
+// stops at the first failed write.
+func TestCopyLent(t *testing.T) {
+	data := make([]byte, 5<<20+123)
+	for i := range data {
+		data[i] = byte(i*13 + i>>11)
+	}
+	var out bytes.Buffer
+	h := md5.New()
+	n, err := copyLent(&out, slowHash{h}, lender{data: data, chunk: 1 << 20})
+	if err != nil || n != int64(len(data)) {
+		t.Fatalf("copied %d of %d, err %v", n, len(data), err)
+	}
+	if want := md5.Sum(data); !bytes.Equal(h.Sum(nil), want[:]) || !bytes.Equal(out.Bytes(), data) {
+		t.Fatal("hash or bytes differ from the data")
+	}
+	fw := &failAfter{n: 2 << 20}
+	n, err = copyLent(fw, md5.New(), lender{data: data, chunk: 1 << 20})
+	if !errors.Is(err, errWriteFailed) || n != 2<<20 || !bytes.Equal(fw.got.Bytes(), data[:2<<20]) {
+		t.Fatalf("write error: copied %d, err %v", n, err)
+	}
+}

@@ -80,11 +80,17 @@ func (p *chunkPipe) WriteTo(w io.Writer) (int64, error) {
 
 // Read is io.Reader for a reader that does not use WriteTo. It copies
 // each chunk as it takes it, so that Write never waits on a reader that
-// stops halfway through one.
+// stops halfway through one: into b when the whole chunk fits, else into
+// a buffer of its own that later Reads take the rest from.
 func (p *chunkPipe) Read(b []byte) (int, error) {
 	if len(p.cur) == 0 {
 		select {
 		case c := <-p.ch:
+			if len(c) <= len(b) {
+				n := copy(b, c)
+				p.ack <- nil
+				return n, nil
+			}
 			p.buf = append(p.buf[:0], c...)
 			p.cur = p.buf
 			p.ack <- nil

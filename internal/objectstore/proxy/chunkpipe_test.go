@@ -6,6 +6,7 @@ import (
 	"io"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // chunkPipe hands chunks over whole to WriteTo, in order, to Read in
@@ -72,3 +73,23 @@ type writerFunc func([]byte) (int, error)
 func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
 
 type readerOnly struct{ io.Reader }
+
+// Upload buffers start at a multiple of 4 KiB, as a node's O_DIRECT write
+// from them needs.
+func TestPumpBuffersAligned(t *testing.T) {
+	for range 20 {
+		b := pumpBufs.Get().(*[]byte)
+		if len(*b) != 1<<20 || uintptr(unsafe.Pointer(&(*b)[0]))%4096 != 0 {
+			t.Fatalf("buffer of %d bytes at %p", len(*b), &(*b)[0])
+		}
+		defer pumpBufs.Put(b)
+	}
+	for _, size := range []int{1, 4096, 5000} {
+		for _, align := range []int{512, 4096} {
+			b := alignedBuffer(size, align)
+			if len(b) != size || cap(b) != size || uintptr(unsafe.Pointer(&b[0]))%uintptr(align) != 0 {
+				t.Fatalf("alignedBuffer(%d, %d): %d bytes (cap %d) at %p", size, align, len(b), cap(b), &b[0])
+			}
+		}
+	}
+}
