@@ -256,3 +256,18 @@ func sortBytes(s []string) {
 		}
 	}
 }
+
+// A listing row comes back from SQLite as one NUL-joined value; the
+// content type is what lies between the size and the last NUL.
+func TestParseListingRow(t *testing.T) {
+	r, err := parseListingRow([]byte("a/b\x001700000000.00000\x0042\x00text/plain;x=\x00y\x00d41d8cd98f00b204e9800998ecf8427e"))
+	want := ObjectRecord{Name: "a/b", CreatedAt: "1700000000.00000", Size: 42, ContentType: "text/plain;x=\x00y", ETag: "d41d8cd98f00b204e9800998ecf8427e"}
+	if err != nil || r != want {
+		t.Fatalf("got %+v, %v", r, err)
+	}
+	for _, bad := range []string{"", "a\x00t\x0042", "a\x00t\x00x\x00ct\x00e", "a\x00t\x0042\x00"} {
+		if r, err := parseListingRow([]byte(bad)); err == nil {
+			t.Fatalf("%q: parsed as %+v", bad, r)
+		}
+	}
+}
