@@ -51,7 +51,7 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 		return
 	}
 	// Fail fast, before the upload, on what the disk already says.
-	if ok, _ := srv.putAllowed(w, r, o, ts); !ok {
+	if ok, _ := srv.putAllowed(w, r, o, ts, false); !ok {
 		return
 	}
 	// A small body is read into memory and goes through the journal
@@ -77,17 +77,22 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 		defer exp.settle()
 	}
 	dir := s.hashDir(o.dev, o.part, o.hash)
+	mu := s.objLock(dir)
+	turns := mu.turns.Load() // before the mkdir: see objMutex
 	var f tempFile
-	var unnamed bool
+	var unnamed, made bool
 	var err error
 	if small {
-		f, unnamed, err = s.newSmall(o.dev, dir)
+		f, unnamed, made, err = s.newSmall(o.dev, dir)
 	} else {
 		f, err = s.newTemp(o.dev)
 	}
 	if err != nil {
 		srv.writeFailure(w, r, err)
 		return
+	}
+	if s.afterMkdir != nil {
+		s.afterMkdir()
 	}
 	// A large body's space is reserved before it is read, so a full disk
 	// fails first. A small one has had hasSpace: its write still fails on
@@ -198,9 +203,11 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 		srv.writeFailure(w, r, err)
 		return
 	}
-	mu := s.objLock(dir)
 	lockWrite(mu, exp)
-	ok, before := srv.putAllowed(w, r, o, ts)
+	// Still empty when this PUT made it and no other writer has held its
+	// lock since.
+	empty := made && turns%2 == 0 && mu.turns.Load() == turns+1
+	ok, before := srv.putAllowed(w, r, o, ts, empty)
 	if !ok {
 		mu.Unlock()
 		drop()
@@ -238,9 +245,14 @@ func (srv *Server) put(w http.ResponseWriter, r *http.Request, o objReq) {
 // putAllowed applies the checks against the current version: an older or
 // equal timestamp is a conflict, and If-None-Match guards overwrites. It
 // returns what the hash directory held.
-func (srv *Server) putAllowed(w http.ResponseWriter, r *http.Request, o objReq, ts Timestamp) (bool, objState) {
+func (srv *Server) putAllowed(w http.ResponseWriter, r *http.Request, o objReq, ts Timestamp, empty bool) (bool, objState) {
+	dir := srv.s.hashDir(o.dev, o.part, o.hash)
+	if empty {
+		// Nothing to read: the checks below all pass for no object.
+		return true, objState{dir: dir}
+	}
 	// An empty hash dir stays: it may hold this PUT's unnamed file.
-	obj, st, err := srv.s.loadObjectKeep(srv.s.hashDir(o.dev, o.part, o.hash), true)
+	obj, st, err := srv.s.loadObjectKeep(dir, true)
 	if err != nil && !errors.Is(err, errBadFooter) {
 		srv.internalError(w, r, err)
 		return false, st

@@ -81,7 +81,7 @@ func (s *Store) expectWrite(dev string) (*expectation, error) {
 // nil, is the caller's announcement of this write, settled once queued.
 func (s *Store) publish(dev, dir, name string, content []byte, exp *expectation) error {
 	defer exp.settle()
-	f, unnamed, err := s.newSmall(dev, dir)
+	f, unnamed, _, err := s.newSmall(dev, dir)
 	if err != nil {
 		return err
 	}
@@ -91,11 +91,12 @@ func (s *Store) publish(dev, dir, name string, content []byte, exp *expectation)
 // newSmall opens the file a small write fills: unnamed in its final
 // directory (O_TMPFILE), for linkat to publish, so no temp name is made and
 // removed and the inode is allocated near its directory; a temp file in
-// <dev>/tmp where the file system has no O_TMPFILE.
-func (s *Store) newSmall(dev, dir string) (f tempFile, unnamed bool, err error) {
+// <dev>/tmp where the file system has no O_TMPFILE. made reports whether
+// it made dir.
+func (s *Store) newSmall(dev, dir string) (f tempFile, unnamed, made bool, err error) {
 	for range 3 {
-		if err = mkdirFirst(dir); err != nil {
-			return nil, false, err
+		if made, err = mkdirFirst(dir); err != nil {
+			return nil, false, false, err
 		}
 		if f, err = s.fs.CreateUnnamed(dir); !errors.Is(err, fs.ErrNotExist) {
 			// Not the directory removed meanwhile by the suffix hasher.
@@ -103,13 +104,13 @@ func (s *Store) newSmall(dev, dir string) (f tempFile, unnamed bool, err error) 
 		}
 	}
 	if err == nil {
-		return f, true, nil
+		return f, true, made, nil
 	}
 	if errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.EISDIR) || errors.Is(err, syscall.EINVAL) {
 		f, err = s.newTemp(dev)
-		return f, false, err
+		return f, false, made, err
 	}
-	return nil, false, err
+	return nil, false, false, err
 }
 
 // mkdirFirst makes dir and its missing parents, trying each mkdir before
@@ -117,22 +118,26 @@ func (s *Store) newSmall(dev, dir string) (f tempFile, unnamed bool, err error) 
 // Swift's 4096 suffixes per partition, is its suffix directory, where
 // os.MkdirAll would stat every level before making one (three system
 // calls instead of five, one instead of three when the suffix is there).
-// A dir that exists as a file is left for the next call in it to fail on.
-func mkdirFirst(dir string) error {
-	err := os.Mkdir(dir, 0o755)
+// made reports whether this call made dir itself. A dir that exists as a
+// file is left for the next call in it to fail on.
+func mkdirFirst(dir string) (made bool, err error) {
+	err = os.Mkdir(dir, 0o755)
 	if errors.Is(err, fs.ErrNotExist) {
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return err
+			return false, err
 		}
-		if err = mkdirFirst(parent); err == nil {
+		if _, err = mkdirFirst(parent); err == nil {
 			err = os.Mkdir(dir, 0o755)
 		}
 	}
-	if err == nil || errors.Is(err, fs.ErrExist) {
-		return nil
+	if err == nil {
+		return true, nil
 	}
-	return err
+	if errors.Is(err, fs.ErrExist) {
+		return false, nil
+	}
+	return false, err
 }
 
 // removeEmptyDirs removes dir and its parents up to the objects dir while

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -52,7 +53,7 @@ type Store struct {
 	log *slog.Logger
 	// Striped locks: one object's check-rename-cleanup and one partition's
 	// hashes file are serialized without a lock per object.
-	objLocks  [4096]sync.Mutex
+	objLocks  [4096]objMutex
 	partLocks [64]sync.Mutex
 	updates   sync.WaitGroup
 	// checkedParts holds the "dev/part" keys whose hash cache this store
@@ -76,7 +77,10 @@ type Store struct {
 	// noSpareWarmUp: journals never prepare a spare (tests that look at
 	// segment numbers).
 	noSpareWarmUp bool
-	closed        bool
+	// afterMkdir, in tests, runs in a small PUT between the making of its
+	// hash directory and the taking of the object lock.
+	afterMkdir func()
+	closed     bool
 	// trash unlinks obsolete files in the background (trash.go).
 	trash *trash
 	// beforeHandoffDrop, when set by a test, runs after the replicator has
@@ -136,17 +140,46 @@ func (s *Store) now() time.Time { return s.cfg.Now() }
 // record. A writer holds the lock until its record is flushed, so one that
 // has to wait for the lock cannot queue its record before that flush:
 // it withdraws the announcement rather than hold the flush up.
-func lockWrite(mu *sync.Mutex, exp *expectation) {
+func lockWrite(mu *objMutex, exp *expectation) {
 	if !mu.TryLock() {
 		exp.settle()
 		mu.Lock()
 	}
 }
 
+// objMutex is an object lock that counts its turns: +1 when taken and +1
+// when released, so the count is odd while it is held. A PUT that made its
+// hash directory reads the count before the mkdir; if, once it holds the
+// lock, the count has moved by its own turn alone, no other writer has
+// been in any directory under this lock since, and the new directory is
+// still empty: it need not be read (putAllowed).
+type objMutex struct {
+	sync.Mutex
+	turns atomic.Uint64
+}
+
+func (m *objMutex) Lock() {
+	m.Mutex.Lock()
+	m.turns.Add(1)
+}
+
+func (m *objMutex) TryLock() bool {
+	if !m.Mutex.TryLock() {
+		return false
+	}
+	m.turns.Add(1)
+	return true
+}
+
+func (m *objMutex) Unlock() {
+	m.turns.Add(1)
+	m.Mutex.Unlock()
+}
+
 // objLock is the lock of one hash directory. It is keyed by the directory,
 // not the hash: the replicas of one object on this node's devices are
 // written at once and must not wait for each other.
-func (s *Store) objLock(dir string) *sync.Mutex {
+func (s *Store) objLock(dir string) *objMutex {
 	h := fnv.New32a()
 	h.Write([]byte(dir))
 	return &s.objLocks[h.Sum32()%uint32(len(s.objLocks))]
