@@ -28,15 +28,17 @@ func (l countListener) Accept() (net.Conn, error) {
 }
 
 // With the nodes' handlers in Config.Local (kumo up), the proxy's
-// requests reach them in process: small and large uploads (the large one
-// with the proxy's hash trailers), reads, ranges, copies and deletes all
-// work and not one connection is made to an object server.
+// requests reach them in process: small and large uploads (the large ones
+// with the proxy's hash trailers; the one past objserver's O_DIRECT
+// threshold written to the disk from the proxy's buffers, copyLent),
+// reads, ranges, copies and deletes all work and not one connection is
+// made to an object server.
 func TestLocalNodesAreReachedInProcess(t *testing.T) {
 	cc := &connCounter{}
 	c := newCluster(t, clusterOpts{wrapObject: cc.wrap, inProcess: true})
 	c.must(201, "PUT", c.acctA+"/c", c.alice, nil)
-	small, large := noise(1, 4096), noise(2, 3<<20+5)
-	for name, body := range map[string][]byte{"small": small, "large": large} {
+	small, large, direct := noise(1, 4096), noise(2, 3<<20+5), noise(3, 5<<20+5)
+	for name, body := range map[string][]byte{"small": small, "large": large, "direct": direct} {
 		sum := md5.Sum(body)
 		etag := hex.EncodeToString(sum[:])
 		if r := c.must(201, "PUT", c.acctA+"/c/"+name, c.alice, body); r.header.Get("Etag") != etag {
@@ -56,8 +58,8 @@ func TestLocalNodesAreReachedInProcess(t *testing.T) {
 		}
 		c.must(304, "GET", c.acctA+"/c/"+name, c.alice, nil, "If-None-Match", etag)
 	}
-	if r := c.must(204, "HEAD", c.acctA+"/c", c.alice, nil); r.header.Get("X-Container-Object-Count") != "4" {
-		t.Fatalf("container lists %s objects, want 4", r.header.Get("X-Container-Object-Count"))
+	if r := c.must(204, "HEAD", c.acctA+"/c", c.alice, nil); r.header.Get("X-Container-Object-Count") != "6" {
+		t.Fatalf("container lists %s objects, want 6", r.header.Get("X-Container-Object-Count"))
 	}
 	c.must(204, "DELETE", c.acctA+"/c/small", c.alice, nil)
 	c.must(404, "GET", c.acctA+"/c/small", c.alice, nil)
