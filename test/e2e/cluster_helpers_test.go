@@ -305,12 +305,13 @@ type replica struct {
 func (r replica) String() string { return fmt.Sprintf("node%d/%s", r.node+1, r.dev) }
 
 // objectDir is an object's hash directory relative to a device, where
-// every node files it (Swift's objects/<part>/<suffix>/<hash>).
+// every node files it (objects/<part>/<hash>: Swift's layout without the
+// suffix level).
 func (c *swiftCluster) objectDir(container, object string) (part int, hash, rel string) {
 	sum := md5.Sum([]byte(c.hp.Prefix + "/" + c.account + "/" + container + "/" + object + c.hp.Suffix))
 	hash = hex.EncodeToString(sum[:])
 	part = c.objRing.PartitionFor(c.account, container, object)
-	return part, hash, filepath.Join("objects", strconv.Itoa(part), hash[29:], hash)
+	return part, hash, filepath.Join("objects", strconv.Itoa(part), hash)
 }
 
 // replicas looks on every node's devices for the object's .data files.

@@ -29,7 +29,7 @@ func TestNodeRunsAuditor(t *testing.T) {
 		t.Fatalf("PUT %d", r.StatusCode)
 	}
 	hash := objserver.HashPath(hp).ObjectHash("AUTH_a", "c", "o")
-	data := filepath.Join(root, "sda", "objects", "3", hash[29:], hash, "1700000001.00000.data")
+	data := filepath.Join(root, "sda", "objects", "3", hash, "1700000001.00000.data")
 	f, err := os.OpenFile(data, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -66,25 +66,23 @@ func (srv *Server) suffixList(w http.ResponseWriter, r *http.Request) {
 
 func (s *Store) listSuffixes(dev, part string, sfxs []string) (map[string][]string, error) {
 	out := map[string][]string{}
+	pdir := s.partDir(dev, part)
+	groups, err := hashesBySuffix(pdir)
+	if err != nil {
+		return out, nil
+	}
 	for _, sfx := range sfxs {
-		sdir := filepath.Join(s.partDir(dev, part), sfx)
-		ents, err := os.ReadDir(sdir)
-		if err != nil {
-			continue
-		}
-		for _, e := range ents {
-			if !isHash(e.Name()) {
-				continue
-			}
-			mu := s.objLock(filepath.Join(sdir, e.Name()))
+		for _, hash := range groups[sfx] {
+			dir := filepath.Join(pdir, hash)
+			mu := s.objLock(dir)
 			mu.Lock()
-			st, err := s.scanHashDir(filepath.Join(sdir, e.Name()))
+			st, err := s.scanHashDir(dir)
 			mu.Unlock()
 			if err != nil {
 				return nil, err
 			}
 			if files := st.files(); len(files) > 0 {
-				out[e.Name()] = files
+				out[hash] = files
 			}
 		}
 	}

@@ -7,10 +7,12 @@
 // It follows Swift's object server and diskfile design as facts:
 //
 //   - A device is a directory under Config.Root. An object lives in
-//     <dev>/objects/<partition>/<suffix>/<hash>/<timestamp>.<ext>, where hash
-//     is md5(prefix + "/a/c/o" + suffix) and suffix its last three hex
-//     digits. ext is .data (a version), .ts (a tombstone) or .meta (POSTed
-//     metadata). The newest .data or .ts wins; older files are removed.
+//     <dev>/objects/<partition>/<hash>/<timestamp>.<ext>, where hash is
+//     md5(prefix + "/a/c/o" + suffix). Swift has one more level, the
+//     hash's last three hex digits, between partition and hash; kumo
+//     only groups by them for replication (layout.go). ext is .data (a
+//     version), .ts (a tombstone) or .meta (POSTed metadata). The newest
+//     .data or .ts wins; older files are removed.
 //   - Every file is written in <dev>/tmp and renamed into its hash
 //     directory, so a reader never sees half an object, and is durable
 //     before the answer, so an acknowledged write survives a crash. A file

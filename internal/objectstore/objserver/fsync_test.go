@@ -119,8 +119,7 @@ func TestLargeWritesAreFsyncedBeforeRenameAndDirectoryAfter(t *testing.T) {
 	n.store.fs = rec // set before the first request
 	hash := testHashPath.ObjectHash("AUTH_a", "photos", "cats/tabby.jpg")
 	obj := filepath.Join("sdb1", "objects", "7")
-	sfx := filepath.Join(obj, suffixOf(hash))
-	hdir := filepath.Join(sfx, hash)
+	hdir := filepath.Join(obj, hash)
 	large := bytes.Repeat([]byte("L"), journalMaxFile+1)
 
 	expectStatus(t, n.put(objPath, "1700000000.1", large, nil), 201, "first PUT")
@@ -129,7 +128,7 @@ func TestLargeWritesAreFsyncedBeforeRenameAndDirectoryAfter(t *testing.T) {
 	// made, and sdb1 fsynced, when the store opened: topdir_test.go).
 	want := []string{
 		"create TMP", "write TMP", "fsync TMP", "close TMP",
-		"fsyncdir " + filepath.Join("sdb1", "objects"), "fsyncdir " + obj, "fsyncdir " + sfx,
+		"fsyncdir " + filepath.Join("sdb1", "objects"), "fsyncdir " + obj,
 		"rename TMP " + filepath.Join(hdir, "1700000000.10000.data"),
 		"fsyncdir " + hdir,
 	}
@@ -156,7 +155,7 @@ func TestSmallWritesAreJournaledBeforeRename(t *testing.T) {
 	rec := &recordingFS{root: n.root}
 	n.store.fs = rec // set before the first request
 	hash := testHashPath.ObjectHash("AUTH_a", "photos", "cats/tabby.jpg")
-	hdir := filepath.Join("sdb1", "objects", "7", suffixOf(hash), hash)
+	hdir := filepath.Join("sdb1", "objects", "7", hash)
 	seg := filepath.Join(journalDirName, segmentName(0))
 
 	expectStatus(t, n.put(objPath, "1700000000.1", []byte("durable"), nil), 201, "first PUT")

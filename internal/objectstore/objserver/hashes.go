@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 )
 
 // Each partition directory caches its suffix hashes in hashes.json, as
@@ -67,7 +66,7 @@ func (s *Store) suffixHashes(dev, part string, recalc []string) (map[string]stri
 	mu.Lock()
 	defer mu.Unlock()
 	pdir := s.partDir(dev, part)
-	ents, err := os.ReadDir(pdir)
+	groups, err := hashesBySuffix(pdir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[string]string{}, nil
 	}
@@ -90,16 +89,12 @@ func (s *Store) suffixHashes(dev, part string, recalc []string) (map[string]stri
 		todo[sfx] = true
 	}
 	out := map[string]string{}
-	for _, e := range ents {
-		sfx := e.Name()
-		if !e.IsDir() || !isSuffix(sfx) {
-			continue
-		}
+	for sfx, hashes := range groups {
 		if h, ok := cached[sfx]; ok && valid && !todo[sfx] {
 			out[sfx] = h
 			continue
 		}
-		h, err := s.hashSuffix(filepath.Join(pdir, sfx))
+		h, err := s.hashSuffix(pdir, hashes)
 		if err != nil {
 			// The invalid suffixes are taken: trust no cache until one
 			// is rebuilt whole.
@@ -128,30 +123,34 @@ func (s *Store) suffixHashes(dev, part string, recalc []string) (map[string]stri
 	return out, nil
 }
 
-// hashSuffix is the md5 of every kept file name in the suffix, in order,
-// after cleaning each object directory. An empty suffix is removed and
-// hashes to "".
-func (s *Store) hashSuffix(sdir string) (string, error) {
-	ents, err := os.ReadDir(sdir)
+// hashesBySuffix reads a partition directory: the hash directories in it,
+// sorted and grouped by suffix.
+func hashesBySuffix(pdir string) (map[string][]string, error) {
+	ents, err := os.ReadDir(pdir)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return "", nil
-		}
-		return "", err
+		return nil, err
 	}
-	names := make([]string, 0, len(ents))
-	for _, e := range ents {
+	groups := map[string][]string{}
+	for _, e := range ents { // sorted by name
 		if e.IsDir() && isHash(e.Name()) {
-			names = append(names, e.Name())
+			sfx := suffixOf(e.Name())
+			groups[sfx] = append(groups[sfx], e.Name())
 		}
 	}
-	sort.Strings(names)
+	return groups, nil
+}
+
+// hashSuffix is the md5 of every kept file name of the suffix's objects
+// (hashes, sorted), after cleaning each object directory; "" when they
+// keep none.
+func (s *Store) hashSuffix(pdir string, hashes []string) (string, error) {
 	h := md5.New()
 	n := 0
-	for _, hash := range names {
-		mu := s.objLock(filepath.Join(sdir, hash))
+	for _, hash := range hashes {
+		dir := filepath.Join(pdir, hash)
+		mu := s.objLock(dir)
 		mu.Lock()
-		st, err := s.scanHashDir(filepath.Join(sdir, hash))
+		st, err := s.scanHashDir(dir)
 		mu.Unlock()
 		if err != nil {
 			return "", err
@@ -162,7 +161,6 @@ func (s *Store) hashSuffix(sdir string) (string, error) {
 		}
 	}
 	if n == 0 {
-		_ = os.Remove(sdir) // fails harmlessly if a writer just made a dir
 		return "", nil
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil

@@ -18,8 +18,9 @@ func (h HashPath) ObjectHash(account, container, object string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// suffixOf is the last three hex digits of an object hash: the directory
-// level that replication compares.
+// suffixOf is the last three hex digits of an object hash: the group of
+// objects that replication compares (a directory level in Swift's layout,
+// not in kumo's: see layout.go).
 func suffixOf(hash string) string { return hash[len(hash)-3:] }
 
 func isHash(s string) bool {

@@ -113,7 +113,7 @@ func replayFixture(t *testing.T) (root, hdir string) {
 			t.Fatal(err)
 		}
 	}
-	return root, filepath.Join("objects", "7", "abc", "0123456789abcdef0123456789abcabc")
+	return root, filepath.Join("objects", "7", "0123456789abcdef0123456789abcabc")
 }
 
 // openReplayed opens a store on root, which replays its journal; the

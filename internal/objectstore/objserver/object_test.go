@@ -62,14 +62,11 @@ func TestPutGetHeadRoundTrip(t *testing.T) {
 	if len(h.body) != 0 || h.header.Get("Content-Length") != "21" || h.header.Get("X-Object-Meta-Color") != "orange" {
 		t.Fatalf("HEAD: body %q headers %v", h.body, h.header)
 	}
-	// The object is one .data file in Swift's layout on the device named
-	// in the path, and nothing is left in tmp.
-	dir := n.hashDirOf("sdb1", "7", "AUTH_a", "photos", "cats/tabby.jpg")
+	// The object is one .data file in <dev>/objects/<part>/<hash> on the
+	// device named in the path, and nothing is left in tmp.
+	dir := filepath.Join(n.root, "sdb1", "objects", "7", testHashPath.ObjectHash("AUTH_a", "photos", "cats/tabby.jpg"))
 	if got := joinNames(filesIn(t, dir)); got != "1700000000.00001.data" {
-		t.Fatalf("hash dir holds %q", got)
-	}
-	if !strings.HasPrefix(dir, filepath.Join(n.root, "sdb1", "objects", "7")) || filepath.Base(filepath.Dir(dir)) != filepath.Base(dir)[29:] {
-		t.Fatalf("layout %s is not <dev>/objects/<part>/<suffix>/<hash>", dir)
+		t.Fatalf("hash dir %s holds %q", dir, got)
 	}
 	if got := filesIn(t, n.store.tmpDir("sdb1")); len(got) != 0 {
 		t.Fatalf("tmp holds %v after PUT", got)

@@ -150,9 +150,6 @@ func (s *Store) dropHandoff(dev, part string, local map[string]string) bool {
 	mu.Lock()
 	defer mu.Unlock()
 	pdir := s.partDir(dev, part)
-	for _, sfx := range sfxs {
-		_ = os.Remove(filepath.Join(pdir, sfx)) // only once empty
-	}
 	for _, name := range []string{hashesFile, hashesFile + ".tmp", invalidFile} {
 		_ = os.Remove(filepath.Join(pdir, name))
 	}

@@ -125,6 +125,9 @@ func NewStore(cfg Config) (*Store, error) {
 	if err := s.replayJournals(); err != nil {
 		return nil, err
 	}
+	if err := s.flattenSuffixDirs(); err != nil {
+		return nil, err
+	}
 	s.spreadObjects()
 	s.startTrash()
 	return s, nil
@@ -200,7 +203,7 @@ func (s *Store) quarantine(dev string) string {
 }
 func (s *Store) partDir(dev, part string) string { return filepath.Join(s.objectsDir(dev), part) }
 func (s *Store) hashDir(dev, part, hash string) string {
-	return filepath.Join(s.objectsDir(dev), part, suffixOf(hash), hash)
+	return filepath.Join(s.objectsDir(dev), part, hash)
 }
 
 // errDeviceUnavailable becomes 507: the proxy then writes to a handoff.

@@ -20,19 +20,13 @@ func (s *Store) walkObjects(ctx context.Context, fn func(dev, part, hash, dir st
 				continue
 			}
 			pdir := s.partDir(dev, p.Name())
-			sfxs, _ := os.ReadDir(pdir)
-			for _, sfx := range sfxs {
-				if !sfx.IsDir() || !isSuffix(sfx.Name()) {
-					continue
+			hashes, _ := os.ReadDir(pdir)
+			for _, h := range hashes {
+				if err := ctx.Err(); err != nil {
+					return err
 				}
-				hashes, _ := os.ReadDir(filepath.Join(pdir, sfx.Name()))
-				for _, h := range hashes {
-					if err := ctx.Err(); err != nil {
-						return err
-					}
-					if h.IsDir() && isHash(h.Name()) {
-						fn(dev, p.Name(), h.Name(), filepath.Join(pdir, sfx.Name(), h.Name()))
-					}
+				if h.IsDir() && isHash(h.Name()) {
+					fn(dev, p.Name(), h.Name(), filepath.Join(pdir, h.Name()))
 				}
 			}
 		}
