@@ -303,7 +303,7 @@ func (s *Store) ListContainers(ctx context.Context, ref AccountRef, p ListParams
 	if info.Deleted() || info.PutTimestamp == zeroTimestamp {
 		return info, nil, ErrNotFound
 	}
-	q := func(ctx context.Context, b bounds, prefix string, reverse bool, limit int) ([]ContainerRecord, error) {
+	q := func(ctx context.Context, b bounds, prefix string, reverse bool, limit int, yield func(ContainerRecord) bool) error {
 		where, args := rangeSQL(b, prefix)
 		order := "ASC"
 		if reverse {
@@ -312,19 +312,20 @@ func (s *Store) ListContainers(ctx context.Context, ref AccountRef, p ListParams
 		rows, err := a.d.R.QueryContext(ctx, `SELECT name, put_timestamp, delete_timestamp, object_count, bytes_used
 			FROM container WHERE deleted = 0`+where+` ORDER BY name `+order+` LIMIT ?`, append(args, limit)...)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		defer rows.Close()
-		var out []ContainerRecord
 		for rows.Next() {
 			var r ContainerRecord
 			if err := rows.Scan(&r.Name, &r.PutTimestamp, &r.DeleteTimestamp, &r.ObjectCount, &r.BytesUsed); err != nil {
-				return nil, err
+				return err
 			}
-			out = append(out, r)
+			if !yield(r) {
+				return nil
+			}
 		}
-		return out, rows.Err()
+		return rows.Err()
 	}
-	entries, err := walkListing(ctx, p, func(r ContainerRecord) string { return r.Name }, q)
+	entries, err := walkListing(ctx, p, info.ContainerCount, func(r ContainerRecord) string { return r.Name }, q)
 	return info, entries, err
 }

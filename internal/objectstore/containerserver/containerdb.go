@@ -342,7 +342,7 @@ func (s *Store) ListObjects(ctx context.Context, ref ContainerRef, p ListParams)
 	if info.Deleted() || info.PutTimestamp == zeroTimestamp {
 		return info, nil, ErrNotFound
 	}
-	q := func(ctx context.Context, b bounds, prefix string, reverse bool, limit int) ([]ObjectRecord, error) {
+	q := func(ctx context.Context, b bounds, prefix string, reverse bool, limit int, yield func(ObjectRecord) bool) error {
 		where, args := rangeSQL(b, prefix)
 		order := "ASC"
 		if reverse {
@@ -351,24 +351,25 @@ func (s *Store) ListObjects(ctx context.Context, ref ContainerRef, p ListParams)
 		rows, err := c.d.R.QueryContext(ctx, `SELECT `+listingRow+` FROM object
 			WHERE deleted = 0`+where+` ORDER BY name `+order+` LIMIT ?`, append(args, limit)...)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		defer rows.Close()
-		out := make([]ObjectRecord, 0, min(limit, 1024))
 		for rows.Next() {
 			var raw sql.RawBytes
 			if err := rows.Scan(&raw); err != nil {
-				return nil, err
+				return err
 			}
 			r, err := parseListingRow(raw)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			out = append(out, r)
+			if !yield(r) {
+				return nil
+			}
 		}
-		return out, rows.Err()
+		return rows.Err()
 	}
-	entries, err := walkListing(ctx, p, func(r ObjectRecord) string { return r.Name }, q)
+	entries, err := walkListing(ctx, p, info.ObjectCount, func(r ObjectRecord) string { return r.Name }, q)
 	return info, entries, err
 }
 
