@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -117,7 +118,7 @@ stops; the next start re-attaches to them.`,
 			}
 			log := newLogger(cfg.LogLevel)
 			slog.SetDefault(log)
-			tuneGC()
+			tuneRuntime()
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			c, err := cloud.Start(ctx, cfg, log)
@@ -142,13 +143,25 @@ stops; the next start re-attaches to them.`,
 	return cmd
 }
 
-// tuneGC makes the collector less eager than Go's default unless GOGC is
-// set. kumo's live heap is a few MiB, so at GOGC=100 it collects dozens of
+// tuneRuntime sets what Go's defaults get wrong for kumo, unless the
+// environment sets it (GOGC, GOMAXPROCS).
+//
+// GC: kumo's live heap is a few MiB, so at GOGC=100 it collects dozens of
 // times a second under load; at 400 it uses ~35 MiB instead of ~22 MiB after
 // a token-validation load and serves ~10% more requests with a lower p99.
-func tuneGC() {
+//
+// Scheduler: two Ps per CPU. The object store's writes block in the kernel
+// (mkdir, fdatasync, an unlink that discards), and a P stays with a thread
+// blocked in a system call until the runtime's monitor takes it back, 20 µs
+// to 10 ms later; with one P per CPU the runnable requests wait for that.
+// On 2 CPUs, 4 KiB DELETEs at 8 clients took 0.98-1.07 ms with 4 Ps against
+// 1.30-1.45 ms with 2; token validation did not change.
+func tuneRuntime() {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(400)
+	}
+	if _, set := os.LookupEnv("GOMAXPROCS"); !set {
+		runtime.GOMAXPROCS(2 * runtime.GOMAXPROCS(0))
 	}
 }
 

@@ -85,7 +85,7 @@ SIGTERM stops it cleanly.`,
 			}
 			log := newLogger(cfg.LogLevel)
 			slog.SetDefault(log)
-			tuneGC()
+			tuneRuntime()
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			if slices.Contains(roles, "objectstore-node") {
